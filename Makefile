@@ -11,9 +11,18 @@ STAMP := $(VENV)/.installed
 REQS := requirements/constraints.txt requirements/runtime.txt \
         requirements/nodeps.txt requirements/tests.txt setup.py
 
-.PHONY: install test test-quick demo benchmark clean
+.PHONY: install install-demo test demo benchmark clean
 
 install: $(STAMP)
+
+# The offline demo's pose estimator (mediapipe BlazePose, weights in its wheel).
+DEMO_STAMP := $(VENV)/.installed-demo
+install-demo: $(DEMO_STAMP)
+
+$(DEMO_STAMP): $(STAMP) requirements/optional.txt requirements/demo-nodeps.txt
+	$(PIP) install -c requirements/constraints.txt -r requirements/optional.txt
+	$(PIP) install --no-deps -r requirements/demo-nodeps.txt
+	touch $(DEMO_STAMP)
 
 $(STAMP): $(REQS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,10 +33,10 @@ $(STAMP): $(REQS)
 	$(PY) -c "import mmflowpose; mmflowpose.utils.register_all_modules()"
 	touch $(STAMP)
 
-test: install
+test: install-demo
 	$(PY) -m pytest tests -q
 
-demo: install
+demo: install-demo
 	$(PY) demo/flowpose_demo.py --offline --out-dir outputs/demo
 
 benchmark: install

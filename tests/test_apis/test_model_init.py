@@ -29,6 +29,12 @@ FLOW_CONFIGS = {
                  (64, 128)),
     'irrpwc': ('mmflow::irr/irrpwc_8xb1_sshort_flyingchairsocc-384x448.py',
                (64, 128)),
+    'flownet2': ('mmflow::flownet2/'
+                 'flownet2_8xb1_sfine_flyingthings3d-subset-384x768.py',
+                 (64, 128)),
+    'liteflownet2': ('mmflow::liteflownet2/'
+                     'liteflownet2_8xb1_500k_flyingthing3d-subset-384x768.py',
+                     (64, 128)),
     'liteflownet': ('mmflow::liteflownet/'
                     'liteflownet_8xb1_500k_flyingthings3d-subset-384x768.py',
                     (64, 128)),
@@ -69,6 +75,14 @@ def test_flow_network_builds_and_runs(name):
         flow = final_flow(model(pair, mode='tensor'))
     assert flow.shape[:2] == (1, 2)
     assert torch.isfinite(flow).all()
+
+
+def test_wart_maskflownet_needs_compiled_deform_conv():
+    """MaskFlowNet builds, but its forward needs mmcv's compiled DCN."""
+    model = init_model(
+        'mmflow::maskflownet/maskflownets_8xb1_slong_flyingchairs-384x448.py')
+    with pytest.raises(RuntimeError, match='deform_conv_forward.*mmcv-lite'):
+        model(torch.rand(1, 6, 64, 128), mode='tensor')
 
 
 @pytest.mark.parametrize('name', sorted(POSE_CONFIGS))

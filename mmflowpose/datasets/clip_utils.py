@@ -1,0 +1,47 @@
+"""Small helpers shared by the clip datasets."""
+from typing import Sequence, Tuple
+
+import mmcv
+import numpy as np
+
+
+def load_frames(paths: Sequence[str]) -> np.ndarray:
+    """Read frames as one (T, H, W, 3) uint8 RGB array.
+
+    Raises:
+        FileNotFoundError: a frame is missing (named).
+        ValueError: a frame is unreadable or frames differ in size.
+    """
+    frames = []
+    for path in paths:
+        try:
+            image = mmcv.imread(path, channel_order='rgb')
+        except FileNotFoundError:
+            raise FileNotFoundError(f'frame {path!r} not found') from None
+        if image is None:
+            raise ValueError(f'frame {path!r} could not be decoded')
+        if frames and image.shape != frames[0].shape:
+            raise ValueError(
+                f'frame {path!r} is {image.shape[1]}x{image.shape[0]} but '
+                f'the clip started at {frames[0].shape[1]}x'
+                f'{frames[0].shape[0]}; frames of a clip must share a size')
+        frames.append(image)
+    return np.stack(frames)
+
+
+def joint_flow_from_keypoints(
+        keypoints: np.ndarray,
+        visible: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Ground-truth flow at joints: where each joint of frame t moves.
+
+    Args:
+        keypoints (np.ndarray): (T, J, 2) px.
+        visible (np.ndarray): (T, J) visibility / validity.
+
+    Returns:
+        tuple: flow (T-1, J, 2) px sampled at the joints of frame t, and
+        validity (T-1, J) bool (joint visible in both frames).
+    """
+    flow = keypoints[1:] - keypoints[:-1]
+    valid = (visible[1:] > 0) & (visible[:-1] > 0)
+    return flow.astype(np.float32), valid

@@ -1,0 +1,3 @@
+from .mmpose_lifter import MMPoseLifter
+
+__all__ = ['MMPoseLifter']

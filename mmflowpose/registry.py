@@ -5,6 +5,7 @@ unscoped ``type='PoseLifter'`` in an mmflowpose config still finds mmpose's
 classes. mmflow classes are reached with the ``mmflow.`` prefix or through
 :func:`mmflowpose.apis.init_model`, which builds them in mmflow's scope.
 """
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import Registry
 from mmpose.registry import DATA_SAMPLERS as MMPOSE_DATA_SAMPLERS
 from mmpose.registry import DATASETS as MMPOSE_DATASETS
@@ -36,6 +37,9 @@ HOOKS = Registry(
 DATASETS = Registry(
     'dataset', parent=MMPOSE_DATASETS, locations=['mmflowpose.datasets'])
 DATA_SAMPLERS = Registry('data sampler', parent=MMPOSE_DATA_SAMPLERS)
+# collate functions (clip_collate keeps each clip's arrays as they are)
+FUNCTIONS = Registry(
+    'function', parent=MMENGINE_FUNCTIONS, locations=['mmflowpose.datasets'])
 TRANSFORMS = Registry(
     'transform', parent=MMPOSE_TRANSFORMS, locations=['mmflowpose.datasets'])
 

@@ -1,0 +1,5 @@
+from .mocap import load_mocap  # noqa: F401
+from .synthetic import make_clip  # noqa: F401
+from .flow_io import read_flow, read_pfm, write_flow  # noqa: F401,E402
+from .sintel_sequence import SintelSequenceDataset  # noqa: F401,E402
+from .h36m_clips import H36MClipDataset  # noqa: F401,E402

@@ -4,6 +4,8 @@ from typing import Sequence, Tuple
 import mmcv
 import numpy as np
 
+from mmflowpose.registry import FUNCTIONS
+
 
 def load_frames(paths: Sequence[str]) -> np.ndarray:
     """Read frames as one (T, H, W, 3) uint8 RGB array.
@@ -45,3 +47,16 @@ def joint_flow_from_keypoints(
     flow = keypoints[1:] - keypoints[:-1]
     valid = (visible[1:] > 0) & (visible[:-1] > 0)
     return flow.astype(np.float32), valid
+
+
+@FUNCTIONS.register_module()
+def clip_collate(batch: Sequence[dict]) -> dict:
+    """Batch clips as lists: ``dict(inputs=[...], data_samples=[...])``.
+
+    Clips differ in length and size, and their arrays must reach the
+    refiner untouched (mmengine's ``pseudo_collate`` would stack equal-sized
+    numpy arrays into one).
+    """
+    return dict(
+        inputs=[item['inputs'] for item in batch],
+        data_samples=[item['data_samples'] for item in batch])

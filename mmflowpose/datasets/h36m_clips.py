@@ -73,6 +73,9 @@ class H36MClipDataset(BaseDataset):
         pose3d_init_file (str, optional): precomputed 3D estimates ``.npy``
             (N, J, 3) metres (camera frame or root-relative).
         load_frames (bool): read the images. Defaults to True.
+        data_prefix (dict): ``img`` is the folder the ``imgname`` paths
+            are relative to, under ``data_root`` (mmengine convention).
+            Defaults to ``dict(img='')``.
         lazy_init / serialize_data etc.: as mmengine's ``BaseDataset``.
 
     Each item is ``dict(inputs=dict(frames=(T, H, W, 3) uint8 RGB),
@@ -113,6 +116,7 @@ class H36MClipDataset(BaseDataset):
         self.pose3d_init_file = pose3d_init_file
         self.load_frames = load_frames
         kwargs.setdefault('serialize_data', False)
+        kwargs.setdefault('data_prefix', dict(img=''))
         super().__init__(ann_file=ann_file, data_root=data_root, **kwargs)
 
     def _join(self, path: Optional[str]) -> Optional[str]:
@@ -165,7 +169,8 @@ class H36MClipDataset(BaseDataset):
                 item = dict(
                     clip_id=f'{subject}_{action}.{camera}_{start:06d}',
                     img_paths=[
-                        self._join(str(imgnames[r])) for r in clip_rows
+                        osp.join(self.data_prefix.get('img', ''),
+                                 str(imgnames[r])) for r in clip_rows
                     ],
                     gt_pose3d=pose3d[clip_rows],
                     gt_keypoints_2d=keypoints[clip_rows],

@@ -1,0 +1,3 @@
+from .pose_sketch_head import PoseSketchFlowHead
+
+__all__ = ['PoseSketchFlowHead']

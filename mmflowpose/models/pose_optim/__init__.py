@@ -1,0 +1,3 @@
+from .pose_optimizer import PoseOptimizer
+
+__all__ = ['PoseOptimizer']

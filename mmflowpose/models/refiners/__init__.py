@@ -1,0 +1,3 @@
+from .flowpose_refiner import FlowPoseRefiner
+
+__all__ = ['FlowPoseRefiner']

@@ -1,0 +1,145 @@
+"""End-point error of optical flow as an mmengine metric.
+
+Fields read from each data sample (a dict or a data-sample object; tensors
+or numpy arrays):
+
+- ``pred_flow`` (2, H, W) px, or mmflow's ``pred_flow_fw.data``;
+- ``gt_flow`` (2, H, W) px, or mmflow's ``gt_flow_fw.data``;
+- optional ``gt_valid`` (H, W) bool (or mmflow's ``gt_valid_fw.data``);
+- mode ``'masked'``: ``eval_mask`` (H, W) bool, pixels to score;
+- mode ``'human'``: ``human_mask`` (H, W) bool, True on the person;
+- mode ``'sparse'``: ``gt_points`` (J, 2) px positions at t,
+  ``gt_point_flow`` (J, 2) px true motion, optional ``gt_point_valid``
+  (J,) bool; ``gt_flow`` is not needed.
+
+``process`` adds error SUMS and pixel/point COUNTS; ``compute_metrics``
+divides the totals, so results do not depend on batch sizes or on how many
+valid pixels each sample has.
+"""
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from torch import Tensor
+
+from mmflowpose.registry import METRICS
+from ..functional.flow_errors import epe_sum_count, sparse_epe
+
+MODES = ('dense', 'masked', 'human', 'sparse')
+
+
+def _field(sample, *paths: str):
+    for path in paths:
+        value = sample
+        for key in path.split('.'):
+            if isinstance(value, dict):
+                value = value.get(key)
+            else:
+                value = getattr(value, key, None)
+            if value is None:
+                break
+        if value is not None:
+            return value
+    return None
+
+
+def _tensor(value, name: str, dtype=torch.float64) -> Tensor:
+    if isinstance(value, Tensor):
+        return value.detach().cpu().to(dtype)
+    try:
+        return torch.as_tensor(np.asarray(value), dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f'{name} must be an array, got '
+                         f'{type(value).__name__}') from error
+
+
+@METRICS.register_module()
+class EndPointError(BaseMetric):
+    """Mean end-point error (px) over all scored pixels or points.
+
+    Args:
+        mode (str): ``'dense'`` (valid GT pixels), ``'masked'`` (valid and
+            ``eval_mask``), ``'human'`` (inside/outside ``human_mask``) or
+            ``'sparse'`` (at ``gt_points``). Defaults to ``'dense'``.
+        collect_device (str): see ``BaseMetric``. Defaults to ``'cpu'``.
+        prefix (str, optional): see ``BaseMetric``. Defaults to None.
+
+    Returns from ``compute_metrics``: ``{'EPE': px}``; mode ``'human'``
+    adds ``'EPE_inside'`` and ``'EPE_outside'``. A value with no scored
+    pixel is NaN.
+    """
+    default_prefix: Optional[str] = 'flow'
+
+    def __init__(self,
+                 mode: str = 'dense',
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if mode not in MODES:
+            raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+        self.mode = mode
+
+    def _required(self, sample, name: str, *paths: str):
+        value = _field(sample, name, *paths)
+        if value is None:
+            raise ValueError(f'EndPointError(mode={self.mode!r}) needs '
+                             f'{name!r} in every data sample')
+        return value
+
+    def process(self, data_batch, data_samples: Sequence) -> None:
+        for sample in data_samples:
+            pred = _tensor(
+                self._required(sample, 'pred_flow', 'pred_flow_fw.data'),
+                'pred_flow')[None]
+            if self.mode == 'sparse':
+                self.results.append(self._sparse(sample, pred))
+                continue
+            gt = _tensor(
+                self._required(sample, 'gt_flow', 'gt_flow_fw.data'),
+                'gt_flow')[None]
+            valid = _field(sample, 'gt_valid', 'gt_valid_fw.data')
+            if valid is None:
+                valid = torch.ones(gt.shape[-2:], dtype=torch.bool)
+            valid = _tensor(valid, 'gt_valid', torch.bool).reshape(
+                gt.shape[-2:]) & torch.isfinite(gt).all(1)[0]
+            gt = torch.nan_to_num(gt)
+            result = {}
+            if self.mode == 'masked':
+                valid = valid & _tensor(
+                    self._required(sample, 'eval_mask'), 'eval_mask',
+                    torch.bool).reshape(valid.shape)
+            if self.mode == 'human':
+                human = _tensor(
+                    self._required(sample, 'human_mask'), 'human_mask',
+                    torch.bool).reshape(valid.shape)
+                for key, mask in (('inside', valid & human),
+                                  ('outside', valid & ~human)):
+                    total, count = epe_sum_count(pred, gt, mask[None])
+                    result[key] = (float(total), int(count))
+            total, count = epe_sum_count(pred, gt, valid[None])
+            result['all'] = (float(total), int(count))
+            self.results.append(result)
+
+    def _sparse(self, sample, pred: Tensor) -> dict:
+        points = _tensor(self._required(sample, 'gt_points'), 'gt_points')
+        flow = _tensor(
+            self._required(sample, 'gt_point_flow'), 'gt_point_flow')
+        valid = _field(sample, 'gt_point_valid')
+        if valid is not None:
+            valid = _tensor(valid, 'gt_point_valid', torch.bool)[None]
+        error, mask = sparse_epe(pred, points[None], flow[None], valid)
+        return {'all': (float(error.sum()), int(mask.sum()))}
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        metrics = {}
+        keys = {'all': 'EPE', 'inside': 'EPE_inside',
+                'outside': 'EPE_outside'}
+        for key, name in keys.items():
+            parts = [r[key] for r in results if key in r]
+            if not parts:
+                continue
+            total = sum(p[0] for p in parts)
+            count = sum(p[1] for p in parts)
+            metrics[name] = total / count if count else float('nan')
+        return metrics

@@ -1,0 +1,169 @@
+"""3D pose metrics: MPJPE, P-MPJPE, N-MPJPE and acceleration error.
+
+Fields read from each data sample (a dict or a data-sample object):
+
+- preferred: ``pred_pose3d`` and ``gt_pose3d``, (T, J, 3) or (J, 3) joints;
+- mmpose style: ``pred_instances.keypoints`` and
+  ``gt_instances.lifting_target``, same shapes (an extra leading instance
+  axis is allowed).
+
+Optional ``pose_mask`` (T, J) / ``gt_instances.lifting_target_visible``
+bool excludes joints. Poses are in metres; results are in mm
+(``unit_scale=1000``). Each ``process`` adds error SUMS and joint COUNTS;
+``compute_metrics`` divides the totals, so the result does not depend on
+batch sizes. Nothing is parsed from file names.
+"""
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from torch import Tensor
+
+from mmflowpose.registry import METRICS
+from ..functional.pose_errors import (acceleration_errors, mpjpe_errors,
+                                      n_mpjpe_errors, p_mpjpe_errors)
+
+
+def _get(sample, path: str):
+    value = sample
+    for key in path.split('.'):
+        if isinstance(value, dict):
+            if key not in value:
+                return None
+            value = value[key]
+        else:
+            value = getattr(value, key, None)
+            if value is None:
+                return None
+    return value
+
+
+def _tensor(value) -> Tensor:
+    if isinstance(value, Tensor):
+        return value.detach().cpu().double()
+    return torch.as_tensor(np.asarray(value), dtype=torch.float64)
+
+
+class _PoseErrorMetric(BaseMetric):
+    """Shared gathering of 3D pose errors (sums and counts).
+
+    Args:
+        root_joint (int, optional): root-alignment joint. Defaults to 0.
+        joint_names (sequence[str], optional): joints scored (after root
+            alignment), e.g. ``H36M_EVAL_JOINT_NAMES``. Defaults to None.
+        skeleton (str): mmpose metainfo that names the joints. Defaults to
+            'h36m'.
+        unit_scale (float): multiplier to the reported unit. Defaults to
+            1000 (metres -> mm).
+        collect_device (str): see ``BaseMetric``. Defaults to 'cpu'.
+        prefix (str, optional): see ``BaseMetric``. Defaults to None.
+    """
+    key = 'error'
+    min_frames = 1
+
+    def __init__(self,
+                 root_joint: Optional[int] = 0,
+                 joint_names: Optional[Sequence[str]] = None,
+                 skeleton: str = 'h36m',
+                 unit_scale: float = 1000.0,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if not unit_scale > 0:
+            raise ValueError(f'unit_scale must be > 0, got {unit_scale}')
+        self.root_joint = root_joint
+        self.joint_ids = None
+        if joint_names is not None:
+            from mmflowpose.models.utils.skeleton import load_skeleton
+            self.joint_ids = load_skeleton(skeleton).joint_ids(joint_names)
+        self.unit_scale = unit_scale
+
+    def errors(self, pred: Tensor, gt: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def _mask(self, mask: Tensor, shape) -> Tensor:
+        if self.joint_ids is not None:
+            mask = mask[..., self.joint_ids]
+        return mask
+
+    def process(self, data_batch, data_samples: Sequence) -> None:
+        for sample in data_samples:
+            pred = _get(sample, 'pred_pose3d')
+            gt = _get(sample, 'gt_pose3d')
+            mask = _get(sample, 'pose_mask')
+            if pred is None or gt is None:
+                pred = _get(sample, 'pred_instances.keypoints')
+                gt = _get(sample, 'gt_instances.lifting_target')
+                mask = _get(sample, 'gt_instances.lifting_target_visible')
+            if pred is None or gt is None:
+                raise ValueError(
+                    'data sample needs pred_pose3d and gt_pose3d, or '
+                    'pred_instances.keypoints and '
+                    'gt_instances.lifting_target')
+            pred, gt = _tensor(pred), _tensor(gt)
+            if pred.shape != gt.shape or pred.shape[-1] != 3:
+                raise ValueError(f'prediction {tuple(pred.shape)} and ground '
+                                 f'truth {tuple(gt.shape)} must both be '
+                                 '(..., J, 3)')
+            err = self.errors(pred, gt)  # (..., [T'], J')
+            valid = torch.isfinite(err)
+            if mask is not None:
+                m = self._mask(_tensor(mask) > 0, err.shape)
+                if err.shape != m.shape:  # acceleration: 3 frames needed
+                    m = m[..., 2:, :] & m[..., 1:-1, :] & m[..., :-2, :]
+                valid = valid & m
+            err = torch.where(valid, err, torch.zeros_like(err))
+            self.results.append(
+                dict(sum=float(err.sum()), count=int(valid.sum())))
+
+    def compute_metrics(self, results: List[Dict]) -> Dict[str, float]:
+        total = sum(r['sum'] for r in results)
+        count = sum(r['count'] for r in results)
+        value = self.unit_scale * total / count if count else float('nan')
+        return {self.key: value}
+
+
+@METRICS.register_module()
+class MPJPEMetric(_PoseErrorMetric):
+    """MPJPE (Protocol #1): root-aligned mean joint error, in mm."""
+    key = 'MPJPE'
+
+    def errors(self, pred, gt):
+        return mpjpe_errors(pred, gt, self.root_joint, self.joint_ids)
+
+
+@METRICS.register_module()
+class PMPJPEMetric(_PoseErrorMetric):
+    """P-MPJPE (Protocol #2): error after Procrustes alignment, in mm."""
+    key = 'P-MPJPE'
+
+    def errors(self, pred, gt):
+        return p_mpjpe_errors(pred, gt, self.joint_ids)
+
+
+@METRICS.register_module()
+class NMPJPEMetric(_PoseErrorMetric):
+    """N-MPJPE: root-aligned error after the best scale, in mm."""
+    key = 'N-MPJPE'
+
+    def errors(self, pred, gt):
+        return n_mpjpe_errors(pred, gt, self.root_joint, self.joint_ids)
+
+
+@METRICS.register_module()
+class AccelErrorMetric(_PoseErrorMetric):
+    """Acceleration error in mm/frame^2 over (T, J, 3) sequences.
+
+    ``root_joint`` defaults to None here (global motion kept).
+    """
+    key = 'AccelError'
+
+    def __init__(self, root_joint: Optional[int] = None, **kwargs):
+        super().__init__(root_joint=root_joint, **kwargs)
+
+    def errors(self, pred, gt):
+        if pred.ndim < 3:
+            raise ValueError('acceleration error needs (T, J, 3) sequences, '
+                             f'got {tuple(pred.shape)}')
+        return acceleration_errors(pred, gt, self.root_joint, self.joint_ids)

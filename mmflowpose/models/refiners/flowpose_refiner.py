@@ -1,0 +1,315 @@
+"""FlowPoseRefiner: 3D pose and optical flow refined in alternating cycles.
+
+One cycle (BMVC 2022, "Bootstrapping Human Optical Flow and Pose"):
+
+1. *pose from flow*: :class:`PoseOptimizer` refines the clip's 3D joints and
+   cameras so their projected motion follows the current flow;
+2. *flow from pose*: the refined joints are projected, the
+   :class:`PoseSketchFlowHead` draws their motion over each network's own
+   flow, and a :class:`FlowFinetuner` fine-tunes every flow network towards
+   that target; the fine-tuned networks give the next cycle's flow.
+
+Lists of pose estimators or flow networks are averaged (the paper's
+``Avg(...)`` ensembles). Every network is built from its own package's
+config (any mmpose lifter, any mmflow network).
+"""
+import copy
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmengine.model import BaseModel
+from torch import Tensor, nn
+
+from mmflowpose.registry import MODELS
+from ..flow_tuning import FlowFinetuner
+from ..utils.geometry import project_weak_perspective, sample_at_points
+from ..utils.skeleton import load_skeleton
+
+ConfigList = Optional[Union[dict, Sequence[dict]]]
+
+
+def _as_list(cfg: ConfigList) -> List[dict]:
+    if cfg is None:
+        return []
+    if isinstance(cfg, dict):
+        return [copy.deepcopy(cfg)]
+    return [copy.deepcopy(c) for c in cfg]
+
+
+def _to_tensor(value, dtype=torch.float32) -> Tensor:
+    if isinstance(value, Tensor):
+        return value.detach().to(dtype=dtype, device='cpu')
+    return torch.as_tensor(np.asarray(value), dtype=dtype)
+
+
+@MODELS.register_module()
+class FlowPoseRefiner(BaseModel):
+    """Pair any mmpose 3D estimator(s) with any mmflow network(s).
+
+    Args:
+        flow_networks (dict | list[dict]): each the arguments of
+            :func:`mmflowpose.apis.init_model` (``config``, ``checkpoint``,
+            ``cfg_options``); several are averaged.
+        pose_estimators (dict | list[dict], optional): registered clip-level
+            3D estimators, e.g. ``dict(type='MMPoseLifter', config=...,
+            checkpoint=...)``; several are averaged. None or [] uses the
+            clip's precomputed ``pose3d_init``. Defaults to None.
+        sketch_head (dict): :class:`PoseSketchFlowHead` config.
+        pose_optimizer (dict): :class:`PoseOptimizer` config.
+        flow_finetuner (dict): :class:`FlowFinetuner` arguments except
+            ``net``. Weights carry over between the cycles of a clip and
+            are restored to the pretrained ones at the next clip.
+        num_cycles (int): flow -> pose -> flow cycles. Defaults to 2.
+        skeleton (str | dict): mmpose metainfo of the joints. Defaults to
+            'h36m'.
+        keep_dense_flow (bool): put every cycle's dense flow in the
+            results (needed for dense EPE and visualisation). Defaults to
+            True.
+        data_preprocessor (dict, optional): see ``BaseModel``.
+        init_cfg (dict, optional): see ``BaseModel``.
+    """
+
+    def __init__(self,
+                 flow_networks: ConfigList,
+                 pose_estimators: ConfigList = None,
+                 sketch_head: dict = dict(type='PoseSketchFlowHead'),
+                 pose_optimizer: dict = dict(type='PoseOptimizer'),
+                 flow_finetuner: Optional[dict] = None,
+                 num_cycles: int = 2,
+                 skeleton: Union[str, dict] = 'h36m',
+                 keep_dense_flow: bool = True,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if int(num_cycles) < 0:
+            raise ValueError(f'num_cycles must be >= 0, got {num_cycles}')
+        flow_cfgs = _as_list(flow_networks)
+        if not flow_cfgs:
+            raise ValueError('flow_networks must name at least one mmflow '
+                             'network (config, checkpoint)')
+        self.skeleton = load_skeleton(skeleton)
+        tuner_cfg = dict(lr=1e-5, passes=3)
+        tuner_cfg.update(flow_finetuner or {})
+        tuner_cfg['carry_over'] = True  # across the cycles of one clip
+        from mmflowpose.apis import init_model
+        self.finetuners = nn.ModuleList()
+        for cfg in flow_cfgs:
+            cfg = dict(cfg)
+            cfg.setdefault('scope', 'mmflow')
+            net = init_model(**cfg)
+            self.finetuners.append(FlowFinetuner(net, **tuner_cfg))
+        self.pose_estimators = nn.ModuleList(
+            MODELS.build(cfg) for cfg in _as_list(pose_estimators))
+        for estimator in self.pose_estimators:
+            num = getattr(estimator, 'num_keypoints', self.skeleton.num_joints)
+            self.skeleton.check_joints(num, f'{type(estimator).__name__}')
+        self.sketch_head = MODELS.build(sketch_head)
+        self.pose_optimizer = MODELS.build(pose_optimizer)
+        self.num_cycles = int(num_cycles)
+        self.keep_dense_flow = keep_dense_flow
+
+    # ----------------------------------------------------------------- parts
+    def estimate_pose(self, keypoints_2d: np.ndarray,
+                      keypoint_scores: np.ndarray, image_size,
+                      pose3d_init: Optional[np.ndarray]) -> np.ndarray:
+        """Averaged root-relative 3D estimate (T, J, 3) in metres."""
+        if not len(self.pose_estimators):
+            if pose3d_init is None:
+                raise ValueError(
+                    'no pose_estimators configured and the clip has no '
+                    'precomputed pose3d_init')
+            pose = np.asarray(pose3d_init, np.float32)
+            return pose - pose[:, :1]
+        estimates = [
+            est(keypoints_2d, keypoint_scores, image_size)
+            for est in self.pose_estimators
+        ]
+        return np.mean(estimates, axis=0).astype(np.float32)
+
+    def predict_flow(self, frames: Tensor) -> List[Tensor]:
+        """Each network's flow (P, 2, H, W) px for (T, 3, H, W) frames."""
+        return [
+            tuner.predict(frames[:-1], frames[1:]) for tuner in self.finetuners
+        ]
+
+    # ------------------------------------------------------------ the cycles
+    def refine_clip(self,
+                    frames: np.ndarray,
+                    keypoints_2d: np.ndarray,
+                    keypoint_scores: np.ndarray,
+                    pose3d: Optional[np.ndarray] = None) -> Dict:
+        """Refine one clip.
+
+        Args:
+            frames (np.ndarray): (T, H, W, 3) uint8 RGB.
+            keypoints_2d (np.ndarray): (T, J, 2) detections in px.
+            keypoint_scores (np.ndarray): (T, J) scores; 0 = missing.
+            pose3d (np.ndarray, optional): (T, J, 3) initial 3D estimate in
+                metres; required when no pose estimator is configured
+                (otherwise it is ignored and the estimators run).
+
+        Returns:
+            dict: numpy arrays ``pose3d_init`` (T, J, 3), ``pose3d``
+            (T, J, 3) refined (root-relative), ``camera`` (T, 3) weak
+            camera, ``keypoints_2d_refined`` (T, J, 2) projections,
+            ``flow_init`` / ``flow`` (T-1, H, W, 2) px, ``sketch_mask``
+            (T-1, H, W) bool, and ``cycles``: one dict per cycle with
+            ``pose3d``, ``camera``, ``flow``, ``sketch_mask`` and the
+            optimiser's ``steps``.
+        """
+        frames = np.asarray(frames)
+        if frames.ndim != 4 or frames.shape[-1] != 3:
+            raise ValueError('frames must be (T, H, W, 3) RGB, got shape '
+                             f'{frames.shape}')
+        num_frames, height, width = frames.shape[:3]
+        if num_frames < 2:
+            raise ValueError(f'a clip needs >= 2 frames, got {num_frames}')
+        keypoints_2d = np.asarray(keypoints_2d, np.float32)
+        keypoint_scores = np.asarray(keypoint_scores, np.float32)
+        if keypoints_2d.shape[:1] != (num_frames, ) or \
+                keypoint_scores.shape != keypoints_2d.shape[:2]:
+            raise ValueError(
+                f'keypoints_2d {keypoints_2d.shape} and keypoint_scores '
+                f'{keypoint_scores.shape} must be (T, J, 2) and (T, J) with '
+                f'T = {num_frames} frames')
+        self.skeleton.check_joints(keypoints_2d.shape[1], 'keypoints_2d')
+        # frames whose detector found nobody: missing, never NaN
+        missing = ~np.isfinite(keypoints_2d).all(-1)
+        keypoint_scores = np.where(missing, 0, keypoint_scores)
+        keypoints_2d = np.nan_to_num(keypoints_2d)
+
+        image_size = (height, width)
+        pose_init = self.estimate_pose(keypoints_2d, keypoint_scores,
+                                       image_size, pose3d)
+        frame_tensor = torch.from_numpy(
+            np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()
+        for tuner in self.finetuners:
+            tuner.restore()  # every clip starts from the pretrained nets
+        flows = self.predict_flow(frame_tensor)
+        flow_init = torch.stack(flows).mean(0)
+
+        kp = torch.from_numpy(keypoints_2d)[None]
+        scores = torch.from_numpy(keypoint_scores)[None]
+        init = torch.from_numpy(pose_init)[None]
+        cycles = []
+        current = flow_init
+        for _ in range(self.num_cycles):
+            # mmengine's test loop runs under no_grad; refinement optimises
+            with torch.enable_grad():
+                result = self._optimize_pose(init, kp, scores, current,
+                                             image_size)
+            pose, camera = result['pose'], result['camera']
+            projected = project_weak_perspective(pose, camera)[0]  # (T,J,2)
+            sketch, mask = self.sketch_head(
+                projected[:-1],
+                projected[1:],
+                image_size,
+                scores=(scores[0, :-1], scores[0, 1:]),
+                base_flow=current)
+            for tuner, own_flow in zip(self.finetuners, flows):
+                target = self.sketch_head.compose(own_flow, sketch, mask)
+                with torch.enable_grad():
+                    tuner.finetune(frame_tensor[:-1], frame_tensor[1:],
+                                   target)
+            flows = self.predict_flow(frame_tensor)
+            current = torch.stack(flows).mean(0)
+            cycles.append(
+                dict(
+                    pose3d=pose[0].detach().numpy(),
+                    camera=camera[0].detach().numpy(),
+                    keypoints_2d_refined=projected.detach().numpy(),
+                    flow=current.permute(0, 2, 3, 1).numpy(),
+                    sketch_mask=mask[:, 0].numpy(),
+                    steps=list(result['steps'])))
+        last = cycles[-1] if cycles else dict(
+            pose3d=pose_init,
+            camera=np.zeros((num_frames, 3), np.float32),
+            keypoints_2d_refined=keypoints_2d,
+            flow=flow_init.permute(0, 2, 3, 1).numpy(),
+            sketch_mask=np.zeros((num_frames - 1, height, width), bool))
+        return dict(
+            pose3d_init=pose_init,
+            pose3d=last['pose3d'],
+            camera=last['camera'],
+            keypoints_2d_refined=last['keypoints_2d_refined'],
+            flow_init=flow_init.permute(0, 2, 3, 1).numpy(),
+            flow=last['flow'],
+            sketch_mask=last['sketch_mask'],
+            cycles=cycles)
+
+    def _optimize_pose(self, init, keypoints_2d, scores, flow, image_size):
+        return self.pose_optimizer.optimize(
+            init,
+            keypoints_2d,
+            scores,
+            flow=flow[None],
+            camera=None,
+            image_size=image_size)
+
+    # --------------------------------------------------- mmengine interface
+    def forward(self, inputs, data_samples=None, mode: str = 'predict'):
+        if mode != 'predict':
+            raise ValueError(
+                'FlowPoseRefiner is a test-time method: only mode="predict" '
+                f'is supported, got {mode!r}')
+        return self.predict(inputs, data_samples)
+
+    def predict(self, inputs: Sequence[dict],
+                data_samples: Sequence[dict]) -> List[dict]:
+        """Refine each clip of a batch and attach what metrics read.
+
+        Each output dict holds the clip's ground-truth fields plus
+        ``pred_pose3d`` (T, J, 3) (final cycle), ``pred_joint_flow``
+        (T-1, J, 2) (final flow sampled at the ground-truth joints of frame
+        t) and optionally ``pred_flow`` (T-1, H, W, 2); ``cycles`` repeats
+        these for cycle 0 (the initial estimates) to ``num_cycles``.
+        """
+        if isinstance(inputs, dict):
+            inputs, data_samples = [inputs], [data_samples]
+        outputs = []
+        for clip_inputs, sample in zip(inputs, data_samples):
+            if 'frames' not in clip_inputs:
+                raise KeyError('FlowPoseRefiner needs inputs["frames"]; '
+                               'set load_frames=True in the dataset')
+            result = self.refine_clip(clip_inputs['frames'],
+                                      sample['keypoints_2d'],
+                                      sample['keypoint_scores'],
+                                      sample.get('pose3d_init'))
+            outputs.append(self._pack(result, sample))
+        return outputs
+
+    def _cycle_view(self, pose3d, flow, sample) -> dict:
+        view = dict(pred_pose3d=pose3d)
+        if 'gt_keypoints_2d' in sample:
+            points = _to_tensor(sample['gt_keypoints_2d'])[:-1]
+            dense = torch.from_numpy(np.ascontiguousarray(flow)).permute(
+                0, 3, 1, 2)
+            view['pred_joint_flow'] = sample_at_points(dense,
+                                                       points)[0].numpy()
+        if self.keep_dense_flow:
+            view['pred_flow'] = flow
+        return view
+
+    def _pack(self, result: dict, sample: dict) -> dict:
+        output = {
+            key: value
+            for key, value in sample.items() if not key.startswith('pred_')
+        }
+        views = [
+            self._cycle_view(result['pose3d_init'], result['flow_init'],
+                             sample)
+        ]
+        views += [
+            self._cycle_view(c['pose3d'], c['flow'], sample)
+            for c in result['cycles']
+        ]
+        output.update(views[-1])
+        output['cycles'] = views
+        output['refinement'] = result
+        return output
+
+    def loss(self, *args, **kwargs):
+        raise NotImplementedError('FlowPoseRefiner has no training loss; use '
+                                  'tools/test.py')

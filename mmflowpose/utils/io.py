@@ -1,0 +1,54 @@
+"""Atomic output writing: a file is either complete or absent."""
+import json
+import os
+import os.path as osp
+import tempfile
+from typing import Any
+
+import numpy as np
+
+
+def _temp_beside(path: str, suffix: str = '') -> str:
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temp = tempfile.mkstemp(
+        prefix=f'.{osp.basename(path)}.', suffix=suffix, dir=folder)
+    os.close(handle)
+    return temp
+
+
+def _to_builtin(value: Any):
+    if isinstance(value, dict):
+        return {str(k): _to_builtin(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_builtin(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if hasattr(value, 'tolist'):  # torch tensors
+        return value.tolist()
+    return value
+
+
+def dump_json_atomic(data: Any, path: str) -> None:
+    """Write ``data`` as JSON through a temporary file and a rename."""
+    temp = _temp_beside(path)
+    try:
+        with open(temp, 'w') as file:
+            json.dump(_to_builtin(data), file, indent=2)
+        os.replace(temp, path)
+    finally:
+        if osp.exists(temp):
+            os.remove(temp)
+
+
+def save_npz_atomic(path: str, **arrays) -> None:
+    """``np.savez_compressed`` through a temporary file and a rename."""
+    temp = _temp_beside(path, suffix='.npz')
+    try:
+        np.savez_compressed(temp, **arrays)
+        os.replace(temp, path)
+    finally:
+        if osp.exists(temp):
+            os.remove(temp)

@@ -1,0 +1,104 @@
+import numpy as np
+import pytest
+import torch
+
+from mmflowpose.datasets import read_flow, read_pfm
+from mmflowpose.evaluation.metrics import EndPointError
+from mmflowpose.registry import METRICS
+
+
+@pytest.fixture
+def real(fixtures):
+    gt, _ = read_flow(fixtures('mmflow', 'tests_data', '00001_flow.flo'))
+    pred, _ = read_flow(
+        fixtures('mmflow', 'tests_data', '0000000-flow_01.flo'))
+    weights = read_pfm(
+        fixtures('mmflow', 'tests_data', '0000000-occ_weights_01.pfm'))
+    _, kitti_valid = read_flow(
+        fixtures('mmflow', 'tests_data', 'sparse_flow.png'))
+    return gt, pred, weights, kitti_valid
+
+
+def chw(flow):
+    return torch.from_numpy(np.ascontiguousarray(flow.transpose(2, 0, 1)))
+
+
+def run(metric, samples, batch_sizes):
+    start = 0
+    for size in batch_sizes:
+        metric.process({}, samples[start:start + size])
+        start += size
+    return metric.compute_metrics(metric.results)
+
+
+def test_dense_pools_pixels_not_batch_means(real):
+    gt, pred, weights, kitti_valid = real
+    err = np.linalg.norm(pred.astype(np.float64) - gt, axis=-1)
+    samples = [
+        dict(pred_flow=chw(pred), gt_flow=chw(gt), gt_valid=kitti_valid),
+        dict(pred_flow=chw(gt), gt_flow=chw(pred),
+             gt_valid=weights > 0.5),
+        dict(pred_flow=chw(pred) + 1, gt_flow=chw(gt)),
+    ]
+    err3 = np.linalg.norm(pred.astype(np.float64) + 1 - gt, axis=-1)
+    ref = (err[kitti_valid].sum() + err[weights > 0.5].sum() + err3.sum()) \
+        / (kitti_valid.sum() + (weights > 0.5).sum() + err3.size)
+    for sizes in ([3], [1, 2], [1, 1, 1]):
+        got = run(EndPointError(), samples, sizes)
+        assert got['EPE'] == pytest.approx(ref, rel=1e-9)
+
+
+def test_masked_mode(real):
+    gt, pred, weights, _ = real
+    err = np.linalg.norm(pred.astype(np.float64) - gt, axis=-1)
+    mask = weights < 0.5
+    got = run(EndPointError(mode='masked'),
+              [dict(pred_flow=pred.transpose(2, 0, 1),
+                    gt_flow=gt.transpose(2, 0, 1), eval_mask=mask)], [1])
+    assert got['EPE'] == pytest.approx(err[mask].mean(), rel=1e-9)
+    with pytest.raises(ValueError, match='eval_mask'):
+        EndPointError(mode='masked').process(
+            {}, [dict(pred_flow=chw(pred), gt_flow=chw(gt))])
+
+
+def test_human_mode(real):
+    gt, pred, _, _ = real
+    err = np.linalg.norm(pred.astype(np.float64) - gt, axis=-1)
+    human = np.zeros((50, 50), bool)
+    human[20:40, 10:45] = True
+    got = run(EndPointError(mode='human'),
+              [dict(pred_flow=chw(pred), gt_flow=chw(gt),
+                    human_mask=human)], [1])
+    assert got['EPE_inside'] == pytest.approx(err[human].mean(), rel=1e-9)
+    assert got['EPE_outside'] == pytest.approx(err[~human].mean(), rel=1e-9)
+    assert got['EPE'] == pytest.approx(err.mean(), rel=1e-9)
+
+
+def test_sparse_mode_and_mmflow_fields(real):
+    from mmengine.structures import PixelData
+    from mmflow.structures import FlowDataSample
+    gt, pred, _, _ = real
+    points = np.array([[5., 6.], [20., 30.], [100., 5.]])
+    motion = gt[[6, 30, 0], [5, 20, 0]]
+    sample = FlowDataSample()
+    sample.pred_flow_fw = PixelData(data=chw(pred))
+    samples = [
+        dict(pred_flow=chw(pred), gt_points=points, gt_point_flow=motion),
+        dict(pred_flow=chw(pred), gt_points=points, gt_point_flow=motion,
+             gt_point_valid=np.array([True, False, True])),
+    ]
+    got = run(EndPointError(mode='sparse'), samples, [2])
+    ref = np.linalg.norm(pred[[6, 30], [5, 20]] - motion[:2], axis=-1)
+    assert got['EPE'] == pytest.approx((ref.sum() + ref[0]) / 3, rel=1e-6)
+    # mmflow data samples: pred_flow_fw / gt_flow_fw PixelData.
+    sample.gt_flow_fw = PixelData(data=chw(gt))
+    got = run(EndPointError(), [sample], [1])
+    assert got['EPE'] == pytest.approx(
+        np.linalg.norm(pred.astype(np.float64) - gt, axis=-1).mean())
+
+
+def test_build_and_bad_mode():
+    metric = METRICS.build(dict(type='EndPointError', mode='human'))
+    assert metric.mode == 'human' and metric.prefix == 'flow'
+    with pytest.raises(ValueError, match='mode must be one of'):
+        EndPointError(mode='sum')

@@ -7,7 +7,7 @@ from mmflowpose import registry
 
 @pytest.mark.parametrize('name', [
     'RUNNERS', 'LOOPS', 'HOOKS', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS',
-    'MODELS', 'MODEL_WRAPPERS', 'FUNCTIONS', 'OPTIMIZERS', 'OPTIM_WRAPPERS',
+    'MODELS', 'MODEL_WRAPPERS', 'OPTIMIZERS', 'OPTIM_WRAPPERS',
     'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'METRICS',
     'EVALUATORS', 'VISUALIZERS', 'VISBACKENDS', 'LOG_PROCESSORS',
     'KEYPOINT_CODECS', 'INFERENCERS'
@@ -17,6 +17,16 @@ def test_every_registry_is_a_child_of_mmpose(name):
     ours = getattr(registry, name)
     assert ours.scope == 'mmflowpose'
     assert ours.parent is getattr(mmpose.registry, name)
+
+
+def test_collate_functions_registry():
+    import mmengine.registry
+    assert registry.FUNCTIONS.parent is mmengine.registry.FUNCTIONS
+    mmflowpose.utils.register_all_modules()
+    # the Runner looks collate functions up by name from mmengine's root
+    collate = mmengine.registry.FUNCTIONS.get('mmflowpose.clip_collate')
+    batch = collate([dict(inputs=1, data_samples=2)] * 2)
+    assert batch == dict(inputs=[1, 1], data_samples=[2, 2])
 
 
 def test_parent_classes_resolve_in_our_scope():

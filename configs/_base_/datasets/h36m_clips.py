@@ -38,6 +38,10 @@ test_evaluator = [
         metric=dict(
             type='PMPJPEMetric', root_joint=0, joint_names=_eval_joints)),
     dict(type='PerCycleMetric', metric=dict(type='AccelErrorMetric')),
-    dict(type='PerCycleMetric', metric=dict(type='JointEPEMetric')),
+    # flow ground truth exists only at the joints: sparse EPE
+    dict(
+        type='PerCycleMetric',
+        per_pair=True,
+        metric=dict(type='EndPointError', mode='sparse')),
 ]
 val_evaluator = test_evaluator

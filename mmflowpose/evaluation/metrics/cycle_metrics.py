@@ -10,6 +10,7 @@ import copy
 from collections import defaultdict
 from typing import Dict, List, Optional, Sequence
 
+import numpy as np
 from mmengine.evaluator import BaseMetric
 
 from mmflowpose.registry import METRICS
@@ -22,16 +23,50 @@ class PerCycleMetric(BaseMetric):
     Args:
         metric (dict): config of the inner metric (any registered
             ``BaseMetric`` that reads ``pred_*`` fields).
+        per_pair (bool): split each clip into frame-pair samples for a
+            pair-level flow metric (``EndPointError``): ``pred_flow``
+            (P, H, W, 2) and ``gt_flow`` become (2, H, W) per pair,
+            ``gt_flow_valid`` -> ``gt_valid``, ``human_mask`` (T, H, W) ->
+            that of frame t, and the joints give the sparse fields
+            ``gt_points`` (frame t's ``gt_keypoints_2d``), ``gt_point_flow``
+            (``gt_joint_flow``) and ``gt_point_valid``. Defaults to False.
         collect_device (str): see ``BaseMetric``. Defaults to 'cpu'.
         prefix (str, optional): see ``BaseMetric``. Defaults to None.
     """
 
     def __init__(self,
                  metric: dict,
+                 per_pair: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.inner = METRICS.build(copy.deepcopy(metric))
+        self.per_pair = per_pair
+
+    @staticmethod
+    def _pairs(view: dict) -> List[dict]:
+        """Frame-pair samples of one clip view (see ``per_pair``)."""
+        num_pairs = len(view['pred_flow'])
+        pairs = []
+        for p in range(num_pairs):
+            pair = dict(
+                pred_flow=np.moveaxis(np.asarray(view['pred_flow'][p]), -1,
+                                      0))
+            if view.get('gt_flow') is not None:
+                pair['gt_flow'] = np.moveaxis(
+                    np.asarray(view['gt_flow'][p]), -1, 0)
+            if view.get('gt_flow_valid') is not None:
+                pair['gt_valid'] = np.asarray(view['gt_flow_valid'][p])
+            if view.get('human_mask') is not None:
+                pair['human_mask'] = np.asarray(view['human_mask'][p])
+            if view.get('gt_joint_flow') is not None:
+                pair['gt_points'] = np.asarray(view['gt_keypoints_2d'][p])
+                pair['gt_point_flow'] = np.asarray(view['gt_joint_flow'][p])
+                if view.get('gt_joint_flow_valid') is not None:
+                    pair['gt_point_valid'] = np.asarray(
+                        view['gt_joint_flow_valid'][p])
+            pairs.append(pair)
+        return pairs
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -50,7 +85,8 @@ class PerCycleMetric(BaseMetric):
                 }
                 merged.update(view)
                 self.inner.results = []
-                self.inner.process(data_batch, [merged])
+                views = self._pairs(merged) if self.per_pair else [merged]
+                self.inner.process(data_batch, views)
                 per_cycle.extend((index, r) for r in self.inner.results)
             self.results.append(per_cycle)
         self.inner.results = []

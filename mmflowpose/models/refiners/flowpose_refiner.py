@@ -66,6 +66,13 @@ class FlowPoseRefiner(BaseModel):
         keep_dense_flow (bool): put every cycle's dense flow in the
             results (needed for dense EPE and visualisation). Defaults to
             True.
+        pose_flow (str): flow the pose step follows: ``'network'`` (the
+            method) or ``'ground_truth'`` (the clip's ``gt_flow``; an
+            oracle for ablations). Defaults to 'network'.
+        sketch_source (str): joints the sketch is drawn from: ``'refined'``
+            (projections of the refined 3D pose, the method) or
+            ``'ground_truth'`` (the clip's ``gt_keypoints_2d``: the oracle
+            sketch, the ceiling of the flow step). Defaults to 'refined'.
         data_preprocessor (dict, optional): see ``BaseModel``.
         init_cfg (dict, optional): see ``BaseModel``.
     """
@@ -79,12 +86,22 @@ class FlowPoseRefiner(BaseModel):
                  num_cycles: int = 2,
                  skeleton: Union[str, dict] = 'h36m',
                  keep_dense_flow: bool = True,
+                 pose_flow: str = 'network',
+                 sketch_source: str = 'refined',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if int(num_cycles) < 0:
             raise ValueError(f'num_cycles must be >= 0, got {num_cycles}')
+        if pose_flow not in ('network', 'ground_truth'):
+            raise ValueError("pose_flow must be 'network' or 'ground_truth', "
+                             f'got {pose_flow!r}')
+        if sketch_source not in ('refined', 'ground_truth'):
+            raise ValueError("sketch_source must be 'refined' or "
+                             f"'ground_truth', got {sketch_source!r}")
+        self.pose_flow = pose_flow
+        self.sketch_source = sketch_source
         flow_cfgs = _as_list(flow_networks)
         if not flow_cfgs:
             raise ValueError('flow_networks must name at least one mmflow '
@@ -139,7 +156,9 @@ class FlowPoseRefiner(BaseModel):
                     frames: np.ndarray,
                     keypoints_2d: np.ndarray,
                     keypoint_scores: np.ndarray,
-                    pose3d: Optional[np.ndarray] = None) -> Dict:
+                    pose3d: Optional[np.ndarray] = None,
+                    pose_flow: Optional[np.ndarray] = None,
+                    sketch_keypoints: Optional[np.ndarray] = None) -> Dict:
         """Refine one clip.
 
         Args:
@@ -149,6 +168,11 @@ class FlowPoseRefiner(BaseModel):
             pose3d (np.ndarray, optional): (T, J, 3) initial 3D estimate in
                 metres; required when no pose estimator is configured
                 (otherwise it is ignored and the estimators run).
+            pose_flow (np.ndarray, optional): (T-1, H, W, 2) px flow the
+                pose step follows instead of the networks' (oracle).
+            sketch_keypoints (np.ndarray, optional): (T, J, 2) px joints the
+                sketch is drawn from instead of the refined projections
+                (oracle sketch).
 
         Returns:
             dict: numpy arrays ``pose3d_init`` (T, J, 3), ``pose3d``
@@ -195,16 +219,22 @@ class FlowPoseRefiner(BaseModel):
         init = torch.from_numpy(pose_init)[None]
         cycles = []
         current = flow_init
+        oracle_flow = None if pose_flow is None else torch.from_numpy(
+            np.ascontiguousarray(pose_flow, np.float32)).permute(0, 3, 1, 2)
         for _ in range(self.num_cycles):
             # mmengine's test loop runs under no_grad; refinement optimises
             with torch.enable_grad():
-                result = self._optimize_pose(init, kp, scores, current,
-                                             image_size)
+                result = self._optimize_pose(
+                    init, kp, scores,
+                    current if oracle_flow is None else oracle_flow,
+                    image_size)
             pose, camera = result['pose'], result['camera']
             projected = project_weak_perspective(pose, camera)[0]  # (T,J,2)
+            drawn = projected if sketch_keypoints is None else \
+                torch.as_tensor(sketch_keypoints, dtype=projected.dtype)
             sketch, mask = self.sketch_head(
-                projected[:-1],
-                projected[1:],
+                drawn[:-1],
+                drawn[1:],
                 image_size,
                 scores=(scores[0, :-1], scores[0, 1:]),
                 base_flow=current)
@@ -273,12 +303,25 @@ class FlowPoseRefiner(BaseModel):
             if 'frames' not in clip_inputs:
                 raise KeyError('FlowPoseRefiner needs inputs["frames"]; '
                                'set load_frames=True in the dataset')
+            oracle = dict()
+            if self.pose_flow == 'ground_truth':
+                oracle['pose_flow'] = self._require(sample, 'gt_flow')
+            if self.sketch_source == 'ground_truth':
+                oracle['sketch_keypoints'] = self._require(
+                    sample, 'gt_keypoints_2d')
             result = self.refine_clip(clip_inputs['frames'],
                                       sample['keypoints_2d'],
                                       sample['keypoint_scores'],
-                                      sample.get('pose3d_init'))
+                                      sample.get('pose3d_init'), **oracle)
             outputs.append(self._pack(result, sample))
         return outputs
+
+    @staticmethod
+    def _require(sample: dict, key: str):
+        if sample.get(key) is None:
+            raise KeyError(f'the oracle setting needs the clip field {key!r}, '
+                           f'which clip {sample.get("clip_id")!r} lacks')
+        return sample[key]
 
     def _cycle_view(self, pose3d, flow, sample) -> dict:
         view = dict(pred_pose3d=pose3d)

@@ -148,3 +148,22 @@ def test_build_from_registry():
     assert isinstance(tuner, FlowFinetuner)
     assert tuner.lr == 1e-5 and tuner.passes == 2
     assert tuner.bn_mode == 'eval'
+
+
+def test_bn_frozen_mode_excludes_batch_norm_parameters():
+    net, _ = build('raft')
+    bn_params = {
+        id(p)
+        for m in net.modules()
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+        for p in m.parameters(False)
+    }
+    assert bn_params
+    eval_mode = {id(p) for p in FlowFinetuner(net).trainable_parameters()}
+    frozen = {
+        id(p)
+        for p in FlowFinetuner(net, bn_mode='frozen').trainable_parameters()
+    }
+    assert bn_params <= eval_mode
+    assert not bn_params & frozen
+    assert eval_mode - frozen == bn_params

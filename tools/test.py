@@ -13,6 +13,7 @@ import os
 import os.path as osp
 import sys
 
+import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
@@ -55,6 +56,9 @@ def build_config(args) -> Config:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
+    if args.launcher != 'none' and not torch.cuda.is_available():
+        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+        cfg.env_cfg.dist_cfg.backend = 'gloo'  # CPU processes
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
@@ -89,5 +93,20 @@ def main(argv=None) -> dict:
     return metrics
 
 
+def cli() -> int:
+    from mmflowpose.apis import ConfigError
+    from mmflowpose.utils.checkpoint import CheckpointError
+    try:
+        main(sys.argv[1:])
+    except (ConfigError, CheckpointError, FileNotFoundError, KeyError,
+            ValueError) as error:
+        # A clear one-line reason instead of a traceback; nothing was
+        # written to the work dir (metrics are written last, atomically).
+        print(f'tools/test.py: error: {type(error).__name__}: {error}',
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 if __name__ == '__main__':
-    main(sys.argv[1:])
+    sys.exit(cli())

@@ -122,9 +122,10 @@ def main(argv=None):
     register_all_modules()
     cfg = build_config(args)
     runner = Runner.from_cfg(cfg)
-    start = time.time()
+    start, cpu_start = time.time(), time.process_time()
     runner.train()
     train_time = time.time() - start
+    train_cpu = time.process_time() - cpu_start
     metrics = runner.val_loop.run()
     metrics = {k: float(v) for k, v in metrics.items()}
     baseline, _ = mean_pose_baseline(runner.train_dataloader.dataset,
@@ -135,6 +136,7 @@ def main(argv=None):
         iters=int(cfg.train_cfg.max_iters),
         batch_size=int(cfg.train_dataloader.batch_size),
         train_wall_s=round(train_time, 1),
+        train_cpu_s=round(train_cpu, 1),
         threads=args.threads,
         val=metrics,
         val_mean_pose_MPJPE=baseline,

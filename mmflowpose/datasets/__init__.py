@@ -8,3 +8,4 @@ from .estimate_noise import simulate_estimates  # noqa: F401,E402
 from .synthetic_clips import SyntheticClipDataset  # noqa: F401,E402
 from .mocap_lifting import MocapLiftingDataset  # noqa: F401,E402
 from .synthetic_flow import SyntheticFlowDataset  # noqa: F401,E402
+from .pw3d_clips import PW3DClipDataset  # noqa: F401,E402

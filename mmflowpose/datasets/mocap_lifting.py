@@ -346,6 +346,7 @@ class MocapLiftingDataset(BaseDataset):
             camera_param=camera_param,
             factor=np.zeros(num, np.float32),
             sample_idx=entry.get('sample_idx', idx))
-        for key in _METAINFO_KEYS:
-            info[key] = copy.deepcopy(self._metainfo[key])
+        for key in _METAINFO_KEYS:  # lists of ints/tuples, or arrays
+            value = self._metainfo[key]
+            info[key] = value.copy() if hasattr(value, 'copy') else value
         return info

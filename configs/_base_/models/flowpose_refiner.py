@@ -1,4 +1,5 @@
-# The refinement loop with the paper's settings (BMVC 2022).
+# The refinement loop with the paper's settings (BMVC 2022); leaf configs
+# add pose_estimators and flow_networks.
 model = dict(
     type='FlowPoseRefiner',
     num_cycles=2,

@@ -1,0 +1,49 @@
+"""Every shipped config parses and builds with random weights.
+
+Checkpoints are set to None (no downloads); the datasets are not built
+(they need the real H36M / 3DPW files), but their evaluators are.
+"""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+from mmflowpose.registry import METRICS, MODELS
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = sorted(
+    osp.relpath(path, REPO)
+    for path in glob.glob(osp.join(REPO, 'configs', 'flowpose', '*.py')))
+
+
+def test_there_are_configs():
+    names = [osp.basename(c) for c in CONFIGS]
+    for expected in ('flowpose_videopose3d-raft_h36m.py',
+                     'flowpose_motionbert-gma_3dpw.py',
+                     'flowpose_simplebaseline3d-pwcnet_h36m.py',
+                     'flowpose_avg-videopose3d-motionbert-avg-raft-gma_h36m.py'):
+        assert expected in names
+
+
+@pytest.mark.parametrize('config', CONFIGS)
+def test_config_builds(config):
+    cfg = Config.fromfile(osp.join(REPO, config))
+    assert cfg.default_scope == 'mmflowpose'
+    model_cfg = cfg.model.to_dict()
+    assert model_cfg['type'] == 'FlowPoseRefiner'
+    for net in model_cfg['flow_networks'] + model_cfg.get(
+            'pose_estimators', []):
+        # each names real model-zoo weights a user with internet would use
+        assert net['checkpoint'].startswith('https://download.openmmlab.com')
+        net['checkpoint'] = None
+    with DefaultScope.overwrite_default_scope('mmflowpose'):
+        model = MODELS.build(model_cfg)
+        for metric in cfg.test_evaluator:
+            METRICS.build(metric)
+    assert len(model.finetuners) == len(model_cfg['flow_networks'])
+    assert len(model.pose_estimators) == len(model_cfg['pose_estimators'])
+    dataset = cfg.test_dataloader.dataset
+    assert dataset.type in ('H36MClipDataset', 'PW3DClipDataset',
+                            'SyntheticClipDataset')

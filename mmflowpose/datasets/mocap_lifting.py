@@ -274,7 +274,10 @@ class MocapLiftingDataset(BaseDataset):
                         data_list.append(
                             dict(segment=seg_id, centre=centre, camera=cam))
         if not data_list:
-            raise ValueError(f'no samples from clips {self.clips}')
+            raise ValueError(
+                f'no samples from clips {self.clips}: every segment is '
+                f'shorter than max(2, seq_len // 2) = '
+                f'{max(2, self.seq_len // 2)} frames')
         return data_list
 
     def _window(self, num_frames: int, centre: int) -> np.ndarray:

@@ -55,10 +55,12 @@ def build_config(args) -> Config:
     cfg = load_config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    cfg.launcher = args.launcher
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-        cfg.env_cfg.dist_cfg.backend = 'gloo'  # CPU processes
+    # Each process refines its own clips; the Runner must not wrap the
+    # refiner in DistributedDataParallel (per-clip fine-tuning gradients are
+    # never averaged across processes), so the process group is set up here
+    # and the Runner runs with launcher 'none' inside it: its sampler shards
+    # the clips and its evaluator gathers every rank's results.
+    cfg.launcher = 'none'
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
@@ -75,6 +77,26 @@ def build_config(args) -> Config:
     return cfg
 
 
+def init_distributed(launcher: str, cfg: Config) -> None:
+    """Join the process group for ``--launcher pytorch|slurm|mpi``.
+
+    gloo on CPU (mmengine's launcher always calls ``torch.cuda.set_device``,
+    which a CPU-only torch lacks), the config's backend (nccl) on GPUs.
+    """
+    if launcher == 'none' or torch.distributed.is_initialized():
+        return
+    from mmengine.dist import init_dist
+    if torch.cuda.is_available():
+        backend = cfg.get('env_cfg', {}).get('dist_cfg',
+                                             {}).get('backend', 'nccl')
+        init_dist(launcher, backend=backend)
+        return
+    if launcher != 'pytorch':
+        raise ValueError(f'--launcher {launcher} needs GPUs here; use '
+                         'pytorch (torchrun) for CPU processes')
+    torch.distributed.init_process_group(backend='gloo')
+
+
 def main(argv=None) -> dict:
     import mmflowpose
     from mmflowpose.utils.checkpoint import load_model_weights
@@ -82,6 +104,7 @@ def main(argv=None) -> dict:
     mmflowpose.utils.register_all_modules(init_default_scope=False)
     args = parse_args(argv)
     cfg = build_config(args)
+    init_distributed(args.launcher, cfg)
     runner = Runner.from_cfg(cfg)
     if args.checkpoint:
         load_model_weights(runner.model, args.checkpoint)

@@ -64,7 +64,7 @@ def setup(tmp_path_factory):
     parts = []
     for i in range(2):
         clip = make_clip(
-            'procedural', image_size=(48, 64), seed=i, num_frames=5)
+            'procedural', image_size=(64, 96), seed=i, num_frames=5)
         written = write_h36m(
             clip, str(data), action=f'Walk{i}', camera_id=f'c{i}',
             ann_name=f'clip{i}')

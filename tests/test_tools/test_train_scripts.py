@@ -70,10 +70,10 @@ def test_train_lifter_smoke(tmp_path):
     _same_weights(model, out)
     assert read_checkpoint(out)['meta']['val']['MPJPE'] == \
         results['val']['MPJPE']
-    # the model lifts a (B, 34, 27) input to (B, 1, 17, 3)
+    # the model lifts a (B, 34, 27) input to (B, 17, 3)
     with torch.no_grad():
         pred = model(torch.zeros(2, 34, 27), None, mode='tensor')
-    assert tuple(pred.shape) == (2, 1, 17, 3)
+    assert tuple(pred.shape) == (2, 17, 3)
 
 
 def test_train_flow_smoke(tmp_path):
@@ -112,3 +112,57 @@ def test_bad_config_path():
         cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0
     assert 'config file' in proc.stderr and 'not found' in proc.stderr
+
+
+def _load_tool(name):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(REPO, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_zero_flow_epe_hand_values():
+    import numpy as np
+
+    class Pairs:
+        """Two 2x2 pairs: flow (3, 4) px (norm 5) on the person, 0 off."""
+
+        def __len__(self):
+            return 2
+
+        def get_data_info(self, i):
+            human = np.array([[True, False], [False, i == 1]])
+            flow = np.zeros((2, 2, 2), np.float32)
+            flow[human] = (3.0, 4.0)
+            return dict(gt_flow_fw=flow, human_mask=human)
+
+    epe = _load_tool('train_flow').zero_flow_epe(Pairs())
+    # 3 of 8 pixels move by 5 px
+    assert epe == pytest.approx(dict(all=15 / 8, inside=5.0, outside=0.0))
+
+
+def test_mean_pose_baseline_hand_values():
+    import numpy as np
+
+    class Poses:
+
+        def __init__(self, poses):
+            self.poses = poses
+
+        def __len__(self):
+            return len(self.poses)
+
+        def get_data_info(self, i):
+            return dict(lifting_target=self.poses[i][None])
+
+    base = np.zeros((17, 3))
+    train = [base + 5.0, base + 5.0]  # root-relative: all zeros
+    train[1][3] = (5.0, 5.0, 5.4)  # joint 3 at +0.4 m -> mean +0.2 m
+    val = [base.copy()]
+    mpjpe, mean = _load_tool('train_lifter').mean_pose_baseline(
+        Poses(train), Poses(val), num_samples=2)
+    np.testing.assert_allclose(mean[3], (0.0, 0.0, 0.2))
+    # one joint of 17 is 0.2 m off -> 200 / 17 mm
+    assert mpjpe == pytest.approx(200.0 / 17)

@@ -60,3 +60,23 @@ def clip_collate(batch: Sequence[dict]) -> dict:
     return dict(
         inputs=[item['inputs'] for item in batch],
         data_samples=[item['data_samples'] for item in batch])
+
+
+def pack_clip(info: dict, read_frames: bool) -> dict:
+    """One dataset item from a clip's annotation ``info``.
+
+    Adds the sparse flow ground truth (``gt_joint_flow``,
+    ``gt_joint_flow_valid``) from ``gt_keypoints_2d``/``gt_visible`` and,
+    with ``read_frames``, the frames and their ``image_size``; without
+    frames the size comes from ``info['camera']`` (``h``, ``w``) if known.
+    """
+    flow, valid = joint_flow_from_keypoints(info['gt_keypoints_2d'],
+                                            info['gt_visible'])
+    samples = dict(info, gt_joint_flow=flow, gt_joint_flow_valid=valid)
+    inputs = dict()
+    if read_frames:
+        inputs['frames'] = load_frames(info['img_paths'])
+        samples['image_size'] = tuple(inputs['frames'].shape[1:3])
+    elif 'h' in info.get('camera', {}):
+        samples['image_size'] = (info['camera']['h'], info['camera']['w'])
+    return dict(inputs=inputs, data_samples=samples)

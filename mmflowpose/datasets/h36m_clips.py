@@ -23,7 +23,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from mmflowpose.registry import DATASETS
-from .clip_utils import joint_flow_from_keypoints, load_frames
+from .clip_utils import pack_clip
 
 
 def parse_h36m_imgname(imgname: str):
@@ -231,16 +231,4 @@ class H36MClipDataset(BaseDataset):
         return cameras
 
     def prepare_data(self, idx: int) -> Dict:
-        info = self.get_data_info(idx)
-        flow, valid = joint_flow_from_keypoints(info['gt_keypoints_2d'],
-                                                info['gt_visible'])
-        samples = dict(info, gt_joint_flow=flow, gt_joint_flow_valid=valid)
-        inputs = dict()
-        if self.load_frames:
-            frames = load_frames(info['img_paths'])
-            inputs['frames'] = frames
-            samples['image_size'] = tuple(frames.shape[1:3])
-        else:
-            camera = info['camera']
-            samples['image_size'] = (camera['h'], camera['w'])
-        return dict(inputs=inputs, data_samples=samples)
+        return pack_clip(self.get_data_info(idx), self.load_frames)

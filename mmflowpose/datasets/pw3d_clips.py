@@ -26,7 +26,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from mmflowpose.registry import DATASETS
-from .clip_utils import joint_flow_from_keypoints, load_frames
+from .clip_utils import pack_clip
 
 # H36M-17 joint <- SMPL-24 joint ids (a pair means the midpoint)
 SMPL_TO_H36M = (0, 2, 5, 8, 1, 4, 7, 6, 12, (12, 15), 15, 16, 18, 20, 17, 19,
@@ -182,12 +182,4 @@ class PW3DClipDataset(BaseDataset):
         return data_list
 
     def prepare_data(self, idx: int) -> Dict:
-        info = self.get_data_info(idx)
-        flow, valid = joint_flow_from_keypoints(info['gt_keypoints_2d'],
-                                                info['gt_visible'])
-        samples = dict(info, gt_joint_flow=flow, gt_joint_flow_valid=valid)
-        inputs = dict()
-        if self.load_frames:
-            inputs['frames'] = load_frames(info['img_paths'])
-            samples['image_size'] = tuple(inputs['frames'].shape[1:3])
-        return dict(inputs=inputs, data_samples=samples)
+        return pack_clip(self.get_data_info(idx), self.load_frames)

@@ -2,6 +2,8 @@
 # frame (mmpose's converter keeps every 5th: annotation_body3d/fps10), 14
 # joints, hip-aligned MPJPE; flow ground truth only at joints (sparse EPE).
 # Prepare the data as in docs/en/datasets.md.
+_base_ = ['./clip_evaluators.py']
+
 dataset_type = 'H36MClipDataset'
 data_root = 'data/h36m/'
 
@@ -23,25 +25,3 @@ test_dataloader = dict(
         clip_len=50,
     ))
 val_dataloader = test_dataloader
-
-_eval_joints = ('right_hip', 'right_knee', 'right_foot', 'left_hip',
-                'left_knee', 'left_foot', 'thorax', 'head', 'left_shoulder',
-                'left_elbow', 'left_wrist', 'right_shoulder', 'right_elbow',
-                'right_wrist')
-test_evaluator = [
-    dict(
-        type='PerCycleMetric',
-        metric=dict(
-            type='MPJPEMetric', root_joint=0, joint_names=_eval_joints)),
-    dict(
-        type='PerCycleMetric',
-        metric=dict(
-            type='PMPJPEMetric', root_joint=0, joint_names=_eval_joints)),
-    dict(type='PerCycleMetric', metric=dict(type='AccelErrorMetric')),
-    # flow ground truth exists only at the joints: sparse EPE
-    dict(
-        type='PerCycleMetric',
-        per_pair=True,
-        metric=dict(type='EndPointError', mode='sparse')),
-]
-val_evaluator = test_evaluator

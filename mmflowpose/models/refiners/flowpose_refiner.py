@@ -23,7 +23,8 @@ from torch import Tensor, nn
 
 from mmflowpose.registry import MODELS
 from ..flow_tuning import FlowFinetuner
-from ..utils.geometry import project_weak_perspective, sample_at_points
+from ..utils.geometry import (project_perspective, project_weak_perspective,
+                              sample_at_points)
 from ..utils.skeleton import load_skeleton
 
 ConfigList = Optional[Union[dict, Sequence[dict]]]
@@ -158,7 +159,8 @@ class FlowPoseRefiner(BaseModel):
                     keypoint_scores: np.ndarray,
                     pose3d: Optional[np.ndarray] = None,
                     pose_flow: Optional[np.ndarray] = None,
-                    sketch_keypoints: Optional[np.ndarray] = None) -> Dict:
+                    sketch_keypoints: Optional[np.ndarray] = None,
+                    camera: Optional[dict] = None) -> Dict:
         """Refine one clip.
 
         Args:
@@ -173,6 +175,10 @@ class FlowPoseRefiner(BaseModel):
             sketch_keypoints (np.ndarray, optional): (T, J, 2) px joints the
                 sketch is drawn from instead of the refined projections
                 (oracle sketch).
+            camera (dict, optional): intrinsics for a ``'perspective'`` pose
+                optimiser: ``f`` and ``c`` (2,) px, optional ``k`` radial
+                and ``p`` tangential distortion (H36M camera fields).
+                Ignored by the weak-perspective camera.
 
         Returns:
             dict: numpy arrays ``pose3d_init`` (T, J, 3), ``pose3d``
@@ -227,9 +233,11 @@ class FlowPoseRefiner(BaseModel):
                 result = self._optimize_pose(
                     init, kp, scores,
                     current if oracle_flow is None else oracle_flow,
-                    image_size)
-            pose, camera = result['pose'], result['camera']
-            projected = project_weak_perspective(pose, camera)[0]  # (T,J,2)
+                    image_size, camera)
+            pose = result['pose']
+            projected = self._project(result, camera)  # (T, J, 2)
+            camera_values = result['camera'] if isinstance(
+                result['camera'], Tensor) else result['camera']['translation']
             drawn = projected if sketch_keypoints is None else \
                 torch.as_tensor(sketch_keypoints, dtype=projected.dtype)
             sketch, mask = self.sketch_head(
@@ -248,7 +256,7 @@ class FlowPoseRefiner(BaseModel):
             cycles.append(
                 dict(
                     pose3d=pose[0].detach().numpy(),
-                    camera=camera[0].detach().numpy(),
+                    camera=camera_values[0].detach().numpy(),
                     keypoints_2d_refined=projected.detach().numpy(),
                     flow=current.permute(0, 2, 3, 1).numpy(),
                     sketch_mask=mask[:, 0].numpy(),
@@ -269,14 +277,43 @@ class FlowPoseRefiner(BaseModel):
             sketch_mask=last['sketch_mask'],
             cycles=cycles)
 
-    def _optimize_pose(self, init, keypoints_2d, scores, flow, image_size):
+    def _perspective_camera(self, camera: Optional[dict]) -> dict:
+        if not camera or 'f' not in camera or 'c' not in camera:
+            raise ValueError(
+                "a 'perspective' pose optimiser needs the clip's camera "
+                'intrinsics (camera f and c); use camera="weak" for clips '
+                'without calibration')
+        fields = dict(
+            focal=_to_tensor(camera['f']).reshape(2),
+            center=_to_tensor(camera['c']).reshape(2))
+        if camera.get('k') is not None:
+            fields['radial'] = _to_tensor(camera['k']).reshape(-1)
+        if camera.get('p') is not None:
+            fields['tangential'] = _to_tensor(camera['p']).reshape(2)
+        return fields
+
+    def _optimize_pose(self, init, keypoints_2d, scores, flow, image_size,
+                       camera):
+        intrinsics = None
+        if self.pose_optimizer.camera == 'perspective':
+            intrinsics = self._perspective_camera(camera)
         return self.pose_optimizer.optimize(
             init,
             keypoints_2d,
             scores,
             flow=flow[None],
-            camera=None,
+            camera=intrinsics,
             image_size=image_size)
+
+    def _project(self, result: dict, camera: Optional[dict]) -> Tensor:
+        """(T, J, 2) px projections of the optimised joints."""
+        if self.pose_optimizer.camera == 'weak':
+            return project_weak_perspective(result['pose'],
+                                            result['camera'])[0]
+        fields = self._perspective_camera(camera)
+        return project_perspective(result['pose_camera'], fields['focal'],
+                                   fields['center'], fields.get('radial'),
+                                   fields.get('tangential'))[0]
 
     # --------------------------------------------------- mmengine interface
     def forward(self, inputs, data_samples=None, mode: str = 'predict'):
@@ -312,7 +349,8 @@ class FlowPoseRefiner(BaseModel):
             result = self.refine_clip(clip_inputs['frames'],
                                       sample['keypoints_2d'],
                                       sample['keypoint_scores'],
-                                      sample.get('pose3d_init'), **oracle)
+                                      sample.get('pose3d_init'),
+                                      camera=sample.get('camera'), **oracle)
             outputs.append(self._pack(result, sample))
         return outputs
 

@@ -78,6 +78,13 @@ class PoseOptimizer(nn.Module):
         window_overlap (int): frames shared by consecutive windows.
             Defaults to 16.
         windows_per_batch (int): windows solved together. Defaults to 32.
+        chunk_frames (int, optional): clips longer than this are processed
+            in chunks of this many frames (overlapping by
+            ``window_overlap``, blended with linear ramps), each chunk
+            checked and copied only while it is solved, so the working
+            memory does not grow with the clip length (only the output
+            does). Bone lengths are then tied to a per-chunk reference.
+            None processes the whole clip at once. Defaults to 4096.
         root_joint (int): root joint id (perspective mode). Defaults to 0.
         skeleton (str | dict): mmpose metainfo for the bones. Defaults to
             'h36m'.
@@ -101,6 +108,7 @@ class PoseOptimizer(nn.Module):
                  window_size: Optional[int] = 243,
                  window_overlap: int = 16,
                  windows_per_batch: int = 32,
+                 chunk_frames: Optional[int] = 4096,
                  root_joint: int = 0,
                  skeleton: Union[str, Dict] = 'h36m',
                  seed: int = 0):
@@ -121,6 +129,10 @@ class PoseOptimizer(nn.Module):
                                             window_size):
             raise ValueError('window_overlap must be in [0, window_size), '
                              f'got {window_overlap}')
+        if chunk_frames is not None and chunk_frames <= max(
+                2 * window_overlap, 2):
+            raise ValueError('chunk_frames must exceed twice window_overlap '
+                             f'(and 2), got {chunk_frames}')
         if windows_per_batch < 1:
             raise ValueError('windows_per_batch must be >= 1, got '
                              f'{windows_per_batch}')
@@ -137,6 +149,7 @@ class PoseOptimizer(nn.Module):
         self.window_size = window_size
         self.window_overlap = window_overlap
         self.windows_per_batch = windows_per_batch
+        self.chunk_frames = chunk_frames
         self.root_joint = root_joint
         if isinstance(skeleton, Skeleton):
             self.skeleton = skeleton
@@ -310,6 +323,11 @@ class PoseOptimizer(nn.Module):
             ``check_every`` steps) and ``steps`` (list of Adam steps run per
             window group).
         """
+        T = init_pose.shape[1] if init_pose.dim() == 4 else 0
+        if self.chunk_frames is not None and T > self.chunk_frames:
+            return self._optimize_chunks(
+                init_pose, keypoints_2d, scores, flow, joint_flow, camera,
+                image_size, backward_flow, backward_joint_flow, flow_weights)
         data, B, T, J = self._check_inputs(init_pose, keypoints_2d, scores,
                                            flow, joint_flow, camera,
                                            image_size, backward_flow,
@@ -317,6 +335,76 @@ class PoseOptimizer(nn.Module):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             return self._optimize(data, B, T, J, camera)
+
+    def _optimize_chunks(self, init_pose, keypoints_2d, scores, flow,
+                         joint_flow, camera, image_size, backward_flow,
+                         backward_joint_flow, flow_weights) -> Dict:
+        """:meth:`optimize` chunk by chunk (see ``chunk_frames``)."""
+        B, T = init_pose.shape[:2]
+        size, overlap = self.chunk_frames, self.window_overlap
+        starts = list(range(0, T - size, size - overlap)) + [T - size]
+        ramp = self._ramp(size, init_pose.float())
+
+        def frames(value, first, last):
+            # per-frame tensors (B, T, ...) and per-pair ones (B, T-1, ...)
+            if isinstance(value, Tensor) and value.dim() >= 2 and \
+                    value.shape[0] == B and value.shape[1] in (T, T - 1):
+                stop = last if value.shape[1] == T else last - 1
+                return value[:, first:stop]
+            if isinstance(value, dict):
+                return {k: frames(v, first, last) for k, v in value.items()}
+            return value
+
+        pose_out = cam_out = None
+        weight = init_pose.new_zeros(B, T, dtype=torch.float32)
+        history, steps, camera_out = [], [], None
+        for start in starts:
+            args = [
+                frames(v, start, start + size)
+                for v in (init_pose, keypoints_2d, scores, flow, joint_flow,
+                          camera)
+            ]
+            extra = [
+                frames(v, start, start + size)
+                for v in (backward_flow, backward_joint_flow, flow_weights)
+            ]
+            part = self.optimize(*args, image_size=image_size,
+                                 backward_flow=extra[0],
+                                 backward_joint_flow=extra[1],
+                                 flow_weights=extra[2])
+            w = ramp if len(starts) > 1 else torch.ones_like(ramp)
+            if start == starts[0]:
+                w = torch.where(torch.arange(size) < overlap,
+                                torch.ones_like(w), w)
+            if start == starts[-1]:
+                w = torch.where(torch.arange(size) >= size - overlap,
+                                torch.ones_like(w), w)
+            cam = part['camera'] if isinstance(part['camera'], Tensor) \
+                else part['camera']['translation']
+            if pose_out is None:
+                pose_out = part['pose'].new_zeros(B, T, *part['pose'].shape[2:])
+                cam_out = cam.new_zeros(B, T, cam.shape[-1])
+                camera_out = part['camera']
+            span = slice(start, start + size)
+            pose_out[:, span] += part['pose'] * w[:, None, None]
+            cam_out[:, span] += cam * w[:, None]
+            weight[:, span] += w
+            history.extend(dict(entry, chunk_start=start)
+                           for entry in part['history'])
+            steps.extend(part['steps'])
+        pose_out /= weight[..., None, None]
+        cam_out /= weight[..., None]
+        result = dict(pose=pose_out, history=history, steps=steps)
+        if self.camera == 'weak':
+            result['camera'] = cam_out
+        else:
+            camera_out = dict(camera_out, translation=cam_out)
+            for key, value in dict(camera).items():
+                if key != 'translation':
+                    camera_out[key] = value
+            result['camera'] = camera_out
+            result['pose_camera'] = pose_out + cam_out[..., None, :]
+        return result
 
     # ------------------------------------------------------------------
     def _check_inputs(self, init_pose, keypoints_2d, scores, flow,

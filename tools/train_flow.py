@@ -118,6 +118,7 @@ def main(argv=None):
         mocap_root=cache.mocap_root,
         frames_per_clip=cache.frames_per_clip,
         image_size=tuple(cache.image_size),
+        camera_ranges=cache.get('camera_ranges'),
         seed=cache.seed)
     render_time = time.time() - start
     runner = Runner.from_cfg(cfg)

@@ -7,8 +7,8 @@ _base_ = ['mmflow::raft/raft_8xb2_100k_flyingchairs-368x496.py']
 default_scope = 'mmflowpose'
 
 # runtime
-max_iters = 900
-val_interval = 300
+max_iters = 700
+val_interval = 350
 train_cfg = dict(
     _delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
     val_interval=val_interval)
@@ -120,6 +120,10 @@ flow_cache = dict(
         ]),
     clips_per_split=dict(train=100, val=16),
     frames_per_clip=5,
+    # most clips orbit (1-4 deg/frame): with mostly static backgrounds the
+    # L1 sequence loss is minimised by zero flow and training collapsed to
+    # it (|pred| ~ 0.003 px after 900 iterations)
+    camera_ranges=dict(orbit_prob=0.8, orbit_deg_per_frame=(1.0, 4.0)),
     image_size=image_size,
     seed=0)
 

@@ -1,6 +1,12 @@
+from .inferencer import FlowPoseInferencer, build_refiner
 from .model_init import (ConfigError, build_model, init_model, load_config,
                          resolve_config_path)
+from .pose_estimators import (BasePoseEstimator, MediaPipePoseEstimator,
+                              MMPoseLiftingEstimator, build_pose_estimator)
 
-__all__ = ['init_model', 'build_model', 'load_config', 'ConfigError',
-    'resolve_config_path'
+__all__ = [
+    'init_model', 'build_model', 'load_config', 'ConfigError',
+    'resolve_config_path', 'FlowPoseInferencer', 'build_refiner',
+    'BasePoseEstimator', 'MediaPipePoseEstimator', 'MMPoseLiftingEstimator',
+    'build_pose_estimator'
 ]

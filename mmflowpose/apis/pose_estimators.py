@@ -223,12 +223,6 @@ class MediaPipePoseEstimator(BasePoseEstimator):
             self._pose.close()
             self._pose = None
 
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
     def estimate(self, frames: np.ndarray) -> Dict[str, np.ndarray]:
         """Run BlazePose on each frame.
 

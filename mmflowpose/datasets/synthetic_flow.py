@@ -23,19 +23,20 @@ from mmengine.dataset import BaseDataset
 from mmflowpose.registry import DATASETS
 
 #: Camera ranges of rendered clips (kwargs of ``make_camera``); a clip
-#: orbits with probability ``orbit_prob``, which moves the background.
+#: orbits with probability ``orbit_prob`` at ``orbit_deg_per_frame`` of
+#: either sign, which moves the background.
 RENDER_CAMERA_RANGES = dict(
     azimuth_deg=(-180.0, 180.0),
     elevation_deg=(0.0, 30.0),
     distance=(3.0, 6.0),
     fill=(0.45, 0.9),
-    orbit_deg_per_frame=(-3.0, 3.0),
+    orbit_deg_per_frame=(0.0, 3.0),
     orbit_prob=0.5)
 
 
-def _draw_camera(rng: np.random.Generator) -> Dict:
-    r = RENDER_CAMERA_RANGES
-    orbit = rng.uniform(*r['orbit_deg_per_frame']) \
+def _draw_camera(rng: np.random.Generator, ranges: Dict) -> Dict:
+    r = ranges
+    orbit = rng.uniform(*r['orbit_deg_per_frame']) * rng.choice([-1, 1]) \
         if rng.uniform() < r['orbit_prob'] else 0.0
     return dict(
         azimuth_deg=float(rng.uniform(*r['azimuth_deg'])),
@@ -52,6 +53,7 @@ def render_flow_cache(root: str,
                       frames_per_clip: int = 5,
                       image_size: Tuple[int, int] = (96, 128),
                       strides: Sequence[int] = (2, 3, 4, 6),
+                      camera_ranges: Optional[Dict] = None,
                       seed: int = 0) -> Dict:
     """Render clips into ``root/<split>/`` (skips clips already there).
 
@@ -70,6 +72,8 @@ def render_flow_cache(root: str,
         image_size (tuple[int, int]): (H, W). Defaults to (96, 128).
         strides (sequence[int]): mocap frame strides. Defaults to
             (2, 3, 4, 6).
+        camera_ranges (dict, optional): overrides of
+            :data:`RENDER_CAMERA_RANGES`.
         seed (int): base seed. Defaults to 0.
 
     Returns:
@@ -85,6 +89,12 @@ def render_flow_cache(root: str,
     if set(clips_per_split) != set(splits):
         raise ValueError(f'clips_per_split keys {sorted(clips_per_split)} '
                          f'must equal splits keys {sorted(splits)}')
+    ranges = dict(RENDER_CAMERA_RANGES)
+    unknown = set(camera_ranges or {}) - set(ranges)
+    if unknown:
+        raise ValueError(f'camera_ranges has unknown keys {sorted(unknown)};'
+                         f' known: {sorted(ranges)}')
+    ranges.update(camera_ranges or {})
     index, loaded = {}, {}
     for split_no, (split, motions) in enumerate(sorted(splits.items())):
         if not motions:
@@ -95,7 +105,7 @@ def render_flow_cache(root: str,
             motion = motions[i % len(motions)]
             clip_seed = seed * 100003 + split_no * 10007 + i
             rng = np.random.default_rng(clip_seed)
-            camera = _draw_camera(rng)
+            camera = _draw_camera(rng, ranges)
             entry = dict(file=f'{split}/{i:04d}.npz', motion=motion,
                          camera=camera, seed=clip_seed, start=0, stride=1)
             if motion.startswith('procedural:'):

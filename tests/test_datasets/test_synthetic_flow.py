@@ -116,3 +116,15 @@ def test_bad_arguments(tmp_path, cache):
                           dict(b=1))
     with pytest.raises(ValueError, match='no motions'):
         render_flow_cache(str(tmp_path), dict(a=[]), dict(a=1))
+
+
+def test_render_camera_ranges(tmp_path):
+    index = render_flow_cache(
+        str(tmp_path), dict(a=['procedural:walk']), dict(a=3),
+        frames_per_clip=2, image_size=SIZE,
+        camera_ranges=dict(orbit_prob=1.0, orbit_deg_per_frame=(1.0, 2.0)))
+    orbits = [abs(e['camera']['orbit_deg_per_frame']) for e in index['a']]
+    assert all(1.0 <= o <= 2.0 for o in orbits)
+    with pytest.raises(ValueError, match='camera_ranges'):
+        render_flow_cache(str(tmp_path), dict(a=['procedural:walk']),
+                          dict(a=1), camera_ranges=dict(zoom=2))

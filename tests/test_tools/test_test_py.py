@@ -97,8 +97,16 @@ def read_metrics(work_dir):
 def test_tools_test_py_reports_every_cycle(setup):
     root, config = setup
     work = str(root / 'work')
-    run([sys.executable, 'tools/test.py', config, '--work-dir', work])
+    run([
+        sys.executable, 'tools/test.py', config, '--work-dir', work,
+        '--show-dir', 'vis'
+    ])
     metrics = read_metrics(work)
+    import cv2
+    video = cv2.VideoCapture(osp.join(work, 'vis', 'SYN_Walk0.c0_000000.mp4'))
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 5
+    picture = cv2.imread(osp.join(work, 'vis', 'SYN_Walk1.c1_000000.png'))
+    assert picture is not None and picture.shape[2] == 3
     for cycle in range(3):
         assert np.isfinite(metrics[f'cycle{cycle}/MPJPE'])
         assert np.isfinite(metrics[f'cycle{cycle}/EPE'])

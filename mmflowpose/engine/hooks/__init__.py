@@ -1,4 +1,7 @@
 from .cycle_metrics_hook import CycleMetricsLoggerHook
 from .results_dump_hook import ClipResultsDumpHook
+from .visualization_hook import FlowPoseVisualizationHook
 
-__all__ = ['ClipResultsDumpHook', 'CycleMetricsLoggerHook']
+__all__ = [
+    'ClipResultsDumpHook', 'CycleMetricsLoggerHook', 'FlowPoseVisualizationHook'
+]

@@ -49,43 +49,26 @@ RESULT_KEYS = ('pose3d_init', 'pose3d', 'flow_init', 'flow', 'sketch_mask')
 
 
 def build_refiner(cfg, device: str = 'cpu'):
-    """Build ``FlowPoseRefiner`` from ``refine_cfg`` through the registry.
-
-    INTEGRATION POINT with ``mmflowpose.models.refiners`` (written
-    separately): the import is lazy so the inferencer and its tests work
-    before the refiner exists.
+    """Build a :class:`FlowPoseRefiner` from ``refine_cfg``.
 
     Args:
-        cfg (str | dict | Config): a config file (its ``refiner`` or
-            ``model`` entry is built), or the refiner dict itself
-            (``type='FlowPoseRefiner'``).
-        device (str): moved to this device when the refiner has ``to``.
+        cfg (str | dict | Config): a config file (its ``model`` entry is
+            built), or the refiner dict itself (``type='FlowPoseRefiner'``).
+        device (str): torch device of the refiner. Defaults to 'cpu'.
 
     Returns:
-        object: the refiner (with ``refine_clip``).
+        FlowPoseRefiner: in eval mode on ``device``.
     """
-    try:
-        from mmflowpose.models.refiners import FlowPoseRefiner  # noqa: F401
-    except ImportError as error:
-        raise ImportError(
-            'mmflowpose.models.refiners.FlowPoseRefiner is not available: '
-            f'{error}. Pass refiner=<object with refine_clip> or '
-            'refiner=None (estimate only)') from error
     from mmflowpose.apis.model_init import load_config
     from mmflowpose.registry import MODELS
     config = load_config(cfg)
-    refiner_cfg = config.get('refiner', config.get('model', config))
+    refiner_cfg = config.get('model', config)
     if hasattr(refiner_cfg, 'to_dict'):
         refiner_cfg = refiner_cfg.to_dict()
     if refiner_cfg.get('type') is None:
-        raise ValueError('refine_cfg has no `refiner`/`model` entry with a '
-                         '`type`')
+        raise ValueError('refine_cfg has no `model` entry with a `type`')
     refiner = MODELS.build(refiner_cfg)
-    if hasattr(refiner, 'to'):
-        refiner = refiner.to(device)
-    if hasattr(refiner, 'eval'):
-        refiner.eval()
-    return refiner
+    return refiner.to(device).eval()
 
 
 # -- inputs -----------------------------------------------------------------

@@ -23,8 +23,14 @@ import warnings
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_REFINE_CFG = osp.join(REPO, 'configs', '_base_', 'models',
                               'flowpose_refiner.py')
+# --offline: a light schedule and the small RAFT trained on rendered clips,
+# whose weights ship in checkpoints/ (see checkpoints/README.md)
+OFFLINE_REFINE_CFG = osp.join(REPO, 'configs', 'demo',
+                              'flowpose_offline-demo.py')
 OFFLINE_FLOW_CFG = osp.join(REPO, 'configs', 'training',
                             'raft-small_synthetic.py')
+OFFLINE_FLOW_WEIGHTS = osp.join(REPO, 'checkpoints',
+                                'raft-small_synthetic.pth')
 
 
 def parse_args(argv=None):
@@ -47,8 +53,11 @@ def parse_args(argv=None):
         'config\'s networks, or with --offline the small synthetic RAFT')
     parser.add_argument('--flow-weights', default=None,
                         help='checkpoint path or URL of the flow network')
-    parser.add_argument('--refine-cfg', default=DEFAULT_REFINE_CFG,
-                        help='FlowPoseRefiner config (its `model` entry)')
+    parser.add_argument(
+        '--refine-cfg', default=None,
+        help='FlowPoseRefiner config (its `model` entry); default: '
+        'configs/demo/flowpose_offline-demo.py with --offline, else '
+        'configs/_base_/models/flowpose_refiner.py')
     parser.add_argument(
         '--no-refine', action='store_true',
         help='only run the estimator (no flow, refined = initial)')
@@ -74,7 +83,7 @@ def parse_args(argv=None):
         '--offline', action='store_true',
         help='offline setup: mediapipe, a rendered clip when no input is '
         'given, no downloads')
-    parser.add_argument('--num-frames', type=int, default=16,
+    parser.add_argument('--num-frames', type=int, default=12,
                         help='length of the rendered --offline clip')
     return parser.parse_args(argv)
 
@@ -92,16 +101,28 @@ def refine_config(args):
     if args.no_refine:
         return None, 'refinement disabled (--no-refine)'
     from mmflowpose.apis import load_config
+    if args.refine_cfg is None:
+        args.refine_cfg = OFFLINE_REFINE_CFG if args.offline else \
+            DEFAULT_REFINE_CFG
     cfg = load_config(args.refine_cfg)
     model = cfg.get('refiner', cfg.get('model', None))
     if model is None:
         raise SystemExit(f'--refine-cfg {args.refine_cfg}: no `model` entry')
     model = model.to_dict() if hasattr(model, 'to_dict') else dict(model)
-    flow = args.flow or (OFFLINE_FLOW_CFG if args.offline else None)
-    if flow is not None:
-        model['flow_networks'] = [
-            dict(config=flow, checkpoint=args.flow_weights)
-        ]
+    if args.flow is not None or args.flow_weights is not None:
+        flow = args.flow or (OFFLINE_FLOW_CFG if args.offline else None)
+        weights = args.flow_weights
+        if weights is None and flow == OFFLINE_FLOW_CFG:
+            weights = OFFLINE_FLOW_WEIGHTS
+        model['flow_networks'] = [dict(config=flow, checkpoint=weights)]
+    for net in model.get('flow_networks') or []:
+        # repo-relative paths in the shipped configs
+        for key in ('config', 'checkpoint'):
+            value = net.get(key)
+            if isinstance(value, str) and '::' not in value and \
+                    '://' not in value and not osp.isabs(value) and \
+                    not osp.exists(value):
+                net[key] = osp.join(REPO, value)
     networks = model.get('flow_networks') or []
     if not networks:
         raise SystemExit('no flow network: pass --flow (and --flow-weights)'

@@ -47,3 +47,18 @@ def test_config_builds(config):
     dataset = cfg.test_dataloader.dataset
     assert dataset.type in ('H36MClipDataset', 'PW3DClipDataset',
                             'SyntheticClipDataset')
+
+
+TRAINING_CONFIGS = sorted(
+    osp.relpath(path, REPO)
+    for path in glob.glob(osp.join(REPO, 'configs', 'training', '*.py')))
+
+
+@pytest.mark.parametrize('config', TRAINING_CONFIGS)
+def test_training_config_builds(config):
+    """The configs that trained the shipped offline networks."""
+    from mmflowpose.apis import init_model
+    model = init_model(osp.join(REPO, config))
+    assert sum(p.numel() for p in model.parameters()) > 0
+    cfg = Config.fromfile(osp.join(REPO, config))
+    assert 'train_dataloader' in cfg and 'optim_wrapper' in cfg

@@ -67,8 +67,10 @@ def _resize(image: np.ndarray, scale: float,
 
 
 def _label(panel: np.ndarray, text: str) -> np.ndarray:
-    cv2.putText(panel, text, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
-                (255, 255, 255), 1, cv2.LINE_AA)
+    # white text on a dark outline stays readable on white flow panels
+    for colour, thickness in (((0, 0, 0), 3), ((255, 255, 255), 1)):
+        cv2.putText(panel, text, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
+                    colour, thickness, cv2.LINE_AA)
     return panel
 
 

@@ -39,9 +39,12 @@ test: install-demo
 demo: install-demo
 	$(PY) demo/flowpose_demo.py --offline --out-dir outputs/demo
 
-benchmark: install
-	$(PY) benchmarks/pose_optimizer.py --quick
-	$(PY) benchmarks/flow_sketch.py --quick
+# Full benchmarks (about 30 min on 2 cores); results land in
+# benchmarks/results/ and docs/en/results/.
+benchmark: install-demo
+	$(PY) benchmarks/pose_optimizer.py
+	$(PY) benchmarks/flow_sketch.py
+	$(PY) benchmarks/accuracy.py
 
 clean:
 	rm -rf $(VENV) mmflowpose/.mim *.egg-info

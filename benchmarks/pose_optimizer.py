@@ -117,6 +117,15 @@ def main():
     parser.add_argument('--quick', action='store_true')
     parser.add_argument('--measure', type=int, default=None)
     parser.add_argument('--steps', type=int, default=None)
+    parser.add_argument(
+        '--out',
+        default=osp.join(
+            osp.dirname(osp.abspath(__file__)), 'results',
+            'pose_optimizer.json'),
+        help='results file (JSON, written atomically)')
+    parser.add_argument(
+        '--sizes', type=int, nargs='+', default=None,
+        help='clip lengths of the memory runs')
     args = parser.parse_args()
     torch.set_num_threads(int(os.environ.get('BENCH_THREADS', 2)))
     steps = args.steps or (20 if args.quick else 100)
@@ -134,7 +143,8 @@ def main():
     per_frame_loop(init[:, :loop_frames], kp[:, :loop_frames],
                    jflow[:, :loop_frames - 1], steps)
     loop_fps = loop_frames / (time.perf_counter() - start)
-    sizes = [1000, 10000, 30000] if args.quick else [1000, 10000, 100000]
+    sizes = args.sizes or ([1000, 10000, 30000]
+                           if args.quick else [1000, 10000, 100000])
     mem_steps = 5 if args.quick else 20
     memory = []
     for size in sizes:
@@ -165,9 +175,7 @@ def main():
         window_size=243,
         threads=torch.get_num_threads())
     from mmflowpose.utils.io import dump_json_atomic
-    dump_json_atomic(
-        result,
-        osp.join(osp.dirname(__file__), 'results', 'pose_optimizer.json'))
+    dump_json_atomic(result, args.out)
     print(f'batched {batched_fps:.1f} frames/s, loop {loop_fps:.2f} '
           f'frames/s at {steps} steps')
     print(f'batched_vs_loop_speedup={speedup:.1f}')

@@ -9,7 +9,11 @@ One cycle (BMVC 2022, "Bootstrapping Human Optical Flow and Pose"):
    flow, and a :class:`FlowFinetuner` fine-tunes every flow network towards
    that target; the fine-tuned networks give the next cycle's flow.
 
-Lists of pose estimators or flow networks are averaged (the paper's
+Each cycle's pose step starts from, and is anchored by L_3D to, the initial
+3D estimate; what changes between cycles is the flow it follows (the
+fine-tuned networks'). The flow networks keep their fine-tuned weights
+across the cycles of a clip and start from the pretrained ones on the next
+clip. Lists of pose estimators or flow networks are averaged (the paper's
 ``Avg(...)`` ensembles). Every network is built from its own package's
 config (any mmpose lifter, any mmflow network).
 """

@@ -64,8 +64,8 @@ class FlowPoseVisualizationHook(Hook):
         for inputs, output in zip(data_batch['inputs'], outputs or []):
             result = output['refinement']
             estimate = dict(
-                keypoints_2d=output['keypoints_2d'],
-                keypoint_scores=output['keypoint_scores'])
+                keypoints_2d=result['keypoints_2d'],
+                keypoint_scores=result['keypoint_scores'])
             grids = list(
                 self._visualizer.draw_clip(inputs['frames'], estimate,
                                            result))

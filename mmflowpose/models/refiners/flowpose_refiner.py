@@ -122,8 +122,20 @@ class FlowPoseRefiner(BaseModel):
             cfg.setdefault('scope', 'mmflow')
             net = init_model(**cfg)
             self.finetuners.append(FlowFinetuner(net, **tuner_cfg))
-        self.pose_estimators = nn.ModuleList(
-            MODELS.build(cfg) for cfg in _as_list(pose_estimators))
+        # 2D-to-3D lifters (nn.Modules, e.g. MMPoseLifter) and estimators
+        # that read frames (e.g. MediaPipePoseEstimator, with .estimate)
+        self.pose_estimators = nn.ModuleList()
+        self.frame_estimators = []
+        for cfg in _as_list(pose_estimators):
+            estimator = MODELS.build(cfg)
+            if isinstance(estimator, nn.Module):
+                self.pose_estimators.append(estimator)
+            elif hasattr(estimator, 'estimate'):
+                self.frame_estimators.append(estimator)
+            else:
+                raise TypeError(f'{type(estimator).__name__} is neither a '
+                                '2D-to-3D lifter module nor a frame '
+                                'estimator with estimate(frames)')
         for estimator in self.pose_estimators:
             num = getattr(estimator, 'num_keypoints', self.skeleton.num_joints)
             self.skeleton.check_joints(num, f'{type(estimator).__name__}')
@@ -133,22 +145,32 @@ class FlowPoseRefiner(BaseModel):
         self.keep_dense_flow = keep_dense_flow
 
     # ----------------------------------------------------------------- parts
-    def estimate_pose(self, keypoints_2d: np.ndarray,
-                      keypoint_scores: np.ndarray, image_size,
-                      pose3d_init: Optional[np.ndarray]) -> np.ndarray:
-        """Averaged root-relative 3D estimate (T, J, 3) in metres."""
-        if not len(self.pose_estimators):
-            if pose3d_init is None:
-                raise ValueError(
-                    'no pose_estimators configured and the clip has no '
-                    'precomputed pose3d_init')
-            pose = np.asarray(pose3d_init, np.float32)
-            return pose - pose[:, :1]
+    def detect(self, frames: np.ndarray) -> List[Dict]:
+        """Run the frame estimators: dicts with ``keypoints_2d`` (T, J, 2),
+        ``keypoint_scores`` (T, J) and ``pose3d`` (T, J, 3)."""
+        return [est.estimate(frames) for est in self.frame_estimators]
+
+    def estimate_pose(self,
+                      keypoints_2d: np.ndarray,
+                      keypoint_scores: np.ndarray,
+                      image_size,
+                      pose3d_init: Optional[np.ndarray],
+                      detections: Sequence[Dict] = ()) -> np.ndarray:
+        """Averaged root-relative 3D estimate (T, J, 3) in metres: the
+        lifters on the 2D keypoints and the frame estimators' own 3D."""
         estimates = [
             est(keypoints_2d, keypoint_scores, image_size)
             for est in self.pose_estimators
         ]
-        return np.mean(estimates, axis=0).astype(np.float32)
+        estimates += [np.asarray(d['pose3d'], np.float32) for d in detections]
+        if not estimates:
+            if pose3d_init is None:
+                raise ValueError(
+                    'no pose_estimators configured and the clip has no '
+                    'precomputed pose3d_init')
+            estimates = [np.asarray(pose3d_init, np.float32)]
+        pose = np.mean(estimates, axis=0).astype(np.float32)
+        return pose - pose[:, :1]
 
     def predict_flow(self, frames: Tensor) -> List[Tensor]:
         """Each network's flow (P, 2, H, W) px for (T, 3, H, W) frames."""
@@ -159,8 +181,8 @@ class FlowPoseRefiner(BaseModel):
     # ------------------------------------------------------------ the cycles
     def refine_clip(self,
                     frames: np.ndarray,
-                    keypoints_2d: np.ndarray,
-                    keypoint_scores: np.ndarray,
+                    keypoints_2d: Optional[np.ndarray],
+                    keypoint_scores: Optional[np.ndarray],
                     pose3d: Optional[np.ndarray] = None,
                     pose_flow: Optional[np.ndarray] = None,
                     sketch_keypoints: Optional[np.ndarray] = None,
@@ -169,8 +191,11 @@ class FlowPoseRefiner(BaseModel):
 
         Args:
             frames (np.ndarray): (T, H, W, 3) uint8 RGB.
-            keypoints_2d (np.ndarray): (T, J, 2) detections in px.
-            keypoint_scores (np.ndarray): (T, J) scores; 0 = missing.
+            keypoints_2d (np.ndarray, optional): (T, J, 2) detections in
+                px; None takes those of the first frame estimator (e.g.
+                ``MediaPipePoseEstimator`` in ``pose_estimators``).
+            keypoint_scores (np.ndarray, optional): (T, J) scores; 0 =
+                missing. None with ``keypoints_2d``.
             pose3d (np.ndarray, optional): (T, J, 3) initial 3D estimate in
                 metres; required when no pose estimator is configured
                 (otherwise it is ignored and the estimators run).
@@ -185,7 +210,9 @@ class FlowPoseRefiner(BaseModel):
                 Ignored by the weak-perspective camera.
 
         Returns:
-            dict: numpy arrays ``pose3d_init`` (T, J, 3), ``pose3d``
+            dict: numpy arrays ``keypoints_2d`` (T, J, 2) and
+            ``keypoint_scores`` (T, J) (the detections used; missing ones
+            zeroed with score 0), ``pose3d_init`` (T, J, 3), ``pose3d``
             (T, J, 3) refined (root-relative), ``camera`` (T, 3) weak
             camera, ``keypoints_2d_refined`` (T, J, 2) projections,
             ``flow_init`` / ``flow`` (T-1, H, W, 2) px, ``sketch_mask``
@@ -200,6 +227,14 @@ class FlowPoseRefiner(BaseModel):
         num_frames, height, width = frames.shape[:3]
         if num_frames < 2:
             raise ValueError(f'a clip needs >= 2 frames, got {num_frames}')
+        detections = self.detect(frames)
+        if keypoints_2d is None:
+            if not detections:
+                raise ValueError(
+                    'the clip has no 2D keypoints and no frame estimator '
+                    '(e.g. MediaPipePoseEstimator) is configured')
+            keypoints_2d = detections[0]['keypoints_2d']
+            keypoint_scores = detections[0]['keypoint_scores']
         keypoints_2d = np.asarray(keypoints_2d, np.float32)
         keypoint_scores = np.asarray(keypoint_scores, np.float32)
         if keypoints_2d.shape[:1] != (num_frames, ) or \
@@ -216,7 +251,7 @@ class FlowPoseRefiner(BaseModel):
 
         image_size = (height, width)
         pose_init = self.estimate_pose(keypoints_2d, keypoint_scores,
-                                       image_size, pose3d)
+                                       image_size, pose3d, detections)
         frame_tensor = torch.from_numpy(
             np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()
         for tuner in self.finetuners:
@@ -272,6 +307,8 @@ class FlowPoseRefiner(BaseModel):
             flow=flow_init.permute(0, 2, 3, 1).numpy(),
             sketch_mask=np.zeros((num_frames - 1, height, width), bool))
         return dict(
+            keypoints_2d=keypoints_2d,
+            keypoint_scores=keypoint_scores,
             pose3d_init=pose_init,
             pose3d=last['pose3d'],
             camera=last['camera'],
@@ -351,8 +388,8 @@ class FlowPoseRefiner(BaseModel):
                 oracle['sketch_keypoints'] = self._require(
                     sample, 'gt_keypoints_2d')
             result = self.refine_clip(clip_inputs['frames'],
-                                      sample['keypoints_2d'],
-                                      sample['keypoint_scores'],
+                                      sample.get('keypoints_2d'),
+                                      sample.get('keypoint_scores'),
                                       sample.get('pose3d_init'),
                                       camera=sample.get('camera'), **oracle)
             outputs.append(self._pack(result, sample))

@@ -45,8 +45,8 @@ import torch
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from mmflowpose.evaluation.baselines import (gaussian_smooth,  # noqa: E402
-                                             one_euro_smooth, savgol_smooth)
+from mmflowpose.evaluation.baselines import (  # noqa: E402
+    gaussian_smooth, one_euro_smooth, savgol_smooth)
 from mmflowpose.evaluation.functional import (  # noqa: E402
     acceleration_errors, epe_sum_count, mpjpe_errors, p_mpjpe_errors,
     sparse_epe)
@@ -55,8 +55,7 @@ from mmflowpose.models.utils.skeleton import (  # noqa: E402
 
 MOCAP_ROOT = osp.join(
     os.environ.get('MMFLOWPOSE_FIXTURES',
-                   osp.join(osp.dirname(ROOT), 'shared', 'fixtures')),
-    'mocap')
+                   osp.join(osp.dirname(ROOT), 'shared', 'fixtures')), 'mocap')
 LIFTER_CFG = osp.join(ROOT, 'configs/training/videopose3d-small_mocap.py')
 RAFT_CFG = osp.join(ROOT, 'configs/training/raft-small_synthetic.py')
 REFINER_BASE = osp.join(ROOT, 'configs/_base_/models/flowpose_refiner.py')
@@ -160,8 +159,8 @@ def split_motions():
 def find_trained(folder=CHECKPOINTS):
     """Trained checkpoints under ``folder`` (``*.pth``), or {}."""
     found = {}
-    for path in sorted(glob.glob(osp.join(folder, '**', '*.pth'),
-                                 recursive=True)):
+    for path in sorted(
+            glob.glob(osp.join(folder, '**', '*.pth'), recursive=True)):
         name = osp.basename(path).lower()
         if 'raft' in name or 'flow' in name:
             found.setdefault('flow', path)
@@ -241,16 +240,17 @@ EVAL_IDS = load_skeleton('h36m').joint_ids(H36M_EVAL_JOINT_NAMES)
 def add_pose(sums, prefix, pred, gt):
     pred = torch.as_tensor(np.asarray(pred), dtype=torch.float64) * 1000
     gt = torch.as_tensor(np.asarray(gt), dtype=torch.float64) * 1000
-    sums.add_errors(f'{prefix}/mpjpe',
-                    mpjpe_errors(pred, gt, 0, EVAL_IDS))
+    sums.add_errors(f'{prefix}/mpjpe', mpjpe_errors(pred, gt, 0, EVAL_IDS))
     sums.add_errors(f'{prefix}/p_mpjpe', p_mpjpe_errors(pred, gt, EVAL_IDS))
     sums.add_errors(f'{prefix}/accel',
                     acceleration_errors(pred, gt, 0, EVAL_IDS))
 
 
 def pose_row(sums, prefix):
-    return {k: sums.mean(f'{prefix}/{k}') for k in ('mpjpe', 'p_mpjpe',
-                                                      'accel')}
+    return {
+        k: sums.mean(f'{prefix}/{k}')
+        for k in ('mpjpe', 'p_mpjpe', 'accel')
+    }
 
 
 def chw(flow):
@@ -266,7 +266,8 @@ def add_flow(sums, prefix, flow, sample):
         total, count = epe_sum_count(pred, gt, mask)
         sums.add(f'{prefix}/{key}', total.sum(), count.sum())
     errors, mask = sparse_epe(
-        pred, torch.as_tensor(sample['gt_keypoints_2d'][:-1]).float(),
+        pred,
+        torch.as_tensor(sample['gt_keypoints_2d'][:-1]).float(),
         torch.as_tensor(sample['gt_joint_flow']).float(),
         torch.as_tensor(sample['gt_joint_flow_valid']).bool())
     sums.add(f'{prefix}/epe_joints', errors[mask].sum(), mask.sum())
@@ -322,8 +323,8 @@ def ablation_optimizers(cfg):
     full = dict(cfg['pose_optimizer'])
     no_bone = dict(full['temporal_loss'], bone_weight=0.0)
     rows = {
-        'L_3D': dict(flow_loss=None, reprojection_loss=None,
-                     temporal_loss=None),
+        'L_3D':
+        dict(flow_loss=None, reprojection_loss=None, temporal_loss=None),
         '+L_2D': dict(flow_loss=None, temporal_loss=None),
         '+L_temp w/o bone': dict(flow_loss=None, temporal_loss=no_bone),
         '+bone': dict(flow_loss=None),
@@ -348,15 +349,17 @@ def run_ablation(optimizers, item, pose_init, flow_init, sums, terms):
     kp, scores = sanitize(sample)
     args = (torch.from_numpy(pose_init)[None], torch.from_numpy(kp)[None],
             torch.from_numpy(scores)[None])
-    flows = {'': chw(flow_init)[None].float(),
-             ' (GT flow)': chw(sample['gt_flow'])[None].float()}
+    flows = {
+        '': chw(flow_init)[None].float(),
+        ' (GT flow)': chw(sample['gt_flow'])[None].float()
+    }
     for name, opt in optimizers.items():
         for suffix, flow in flows.items():
             if suffix and name != '+L_opt':
                 continue
             with torch.enable_grad():
-                out = opt.optimize(*args, flow=flow,
-                                   image_size=tuple(sample['image_size']))
+                out = opt.optimize(
+                    *args, flow=flow, image_size=tuple(sample['image_size']))
             add_pose(sums, f'ablation/{name}{suffix}', out['pose'][0],
                      sample['gt_pose3d'])
             if out['history']:
@@ -384,13 +387,15 @@ def sketch_diagnostics(refiner, item, output, sums, prefix):
         else:
             drawn = torch.as_tensor(cycle['keypoints_2d_refined']).float()
         sketch, mask = refiner.sketch_head(
-            drawn[:-1], drawn[1:], tuple(sample['image_size']),
-            scores=(scores[:-1], scores[1:]), base_flow=base)
+            drawn[:-1],
+            drawn[1:],
+            tuple(sample['image_size']),
+            scores=(scores[:-1], scores[1:]),
+            base_flow=base)
         mask = mask[:, 0] & valid
         for key, flow in (('sketch', sketch), ('base', base)):
             total, count = epe_sum_count(flow, gt, mask)
-            sums.add(f'{prefix}/cycle{c + 1}/{key}', total.sum(),
-                     count.sum())
+            sums.add(f'{prefix}/cycle{c + 1}/{key}', total.sum(), count.sum())
         base = chw(cycle['flow']).float()
 
 
@@ -420,8 +425,9 @@ def evaluate_setup(name, cfg, clips, val_clips, settings, full, log):
     """All measurements of one (estimator, flow network) setup."""
     start = time.time()
     refiner = build_refiner(cfg)
-    val_poses = [(initial_pose(refiner, item),
-                  item['data_samples']['gt_pose3d']) for item in val_clips]
+    val_poses = [(initial_pose(refiner,
+                               item), item['data_samples']['gt_pose3d'])
+                 for item in val_clips]
     chosen, smoothers = tune_baselines(val_poses, settings['grids'])
     sums, diag, terms = Sums(), Sums(), {}
     optimizers = ablation_optimizers(cfg) if full else {}
@@ -448,8 +454,8 @@ def evaluate_setup(name, cfg, clips, val_clips, settings, full, log):
                 det_motion = kp[1:] - kp[:-1]
                 sums.add_errors(
                     'detections/motion_error',
-                    np.linalg.norm(det_motion - sample['gt_joint_flow'],
-                                   axis=-1))
+                    np.linalg.norm(
+                        det_motion - sample['gt_joint_flow'], axis=-1))
         for key, value in VARIANTS['network'].items():
             setattr(refiner, key, value)
         for b_name, smooth in smoothers.items():
@@ -470,39 +476,44 @@ def evaluate_setup(name, cfg, clips, val_clips, settings, full, log):
             initial_accel=sums.mean('network/cycle0/accel'),
             refined_accel=sums.mean(f'network/cycle{n}/accel')),
         flow=dict(
-            {f'initial_{k}': v
-             for k, v in flow_row(sums, 'network/cycle0').items()},
-            **{f'refined_{k}': v
-               for k, v in flow_row(sums, f'network/cycle{n}').items()}),
-        detections=dict(
-            motion_error_px=sums.mean('detections/motion_error')),
+            {
+                f'initial_{k}': v
+                for k, v in flow_row(sums, 'network/cycle0').items()
+            }, **{
+                f'refined_{k}': v
+                for k, v in flow_row(sums, f'network/cycle{n}').items()
+            }),
+        detections=dict(motion_error_px=sums.mean('detections/motion_error')),
         baselines={
             b: dict(pose_row(sums, f'baseline/{b}'), **chosen[b])
             for b in smoothers
         },
         cycles={
             v: [
-                dict(cycle=c, **pose_row(sums, f'{v}/cycle{c}'),
-                     **flow_row(sums, f'{v}/cycle{c}'))
-                for c in range(n + 1)
+                dict(
+                    cycle=c,
+                    **pose_row(sums, f'{v}/cycle{c}'),
+                    **flow_row(sums, f'{v}/cycle{c}')) for c in range(n + 1)
             ]
             for v in variants
         },
         seconds=time.time() - start)
     if full:
         result['ablation'] = [
-            dict(name=row, **pose_row(sums, f'ablation/{row}'),
-                 steps=terms[row].mean('steps') if row in terms else 0,
-                 terms_first={
-                     k[6:]: terms[row].mean(k)
-                     for k in terms.get(row, Sums()).data
-                     if k.startswith('first/')
-                 },
-                 terms_last={
-                     k[5:]: terms[row].mean(k)
-                     for k in terms.get(row, Sums()).data
-                     if k.startswith('last/')
-                 }) for row in ABLATION + ['+L_opt (GT flow)']
+            dict(
+                name=row,
+                **pose_row(sums, f'ablation/{row}'),
+                steps=terms[row].mean('steps') if row in terms else 0,
+                terms_first={
+                    k[6:]: terms[row].mean(k)
+                    for k in terms.get(row, Sums()).data
+                    if k.startswith('first/')
+                },
+                terms_last={
+                    k[5:]: terms[row].mean(k)
+                    for k in terms.get(row, Sums()).data
+                    if k.startswith('last/')
+                }) for row in ABLATION + ['+L_opt (GT flow)']
         ]
         result['sketch'] = {
             v: [
@@ -610,16 +621,14 @@ def markdown(results):
             lines += [
                 '### Sketch vs base flow on the sketch pixels', '',
                 '| sketch from | cycle | sketch EPE | base-flow EPE | '
-                'pixels |',
-                '|---|---|---|---|---|'
+                'pixels |', '|---|---|---|---|---|'
             ]
             for variant, rows in res['sketch'].items():
                 for row in rows:
-                    lines.append(
-                        f"| {variant} | {row['cycle']} | "
-                        f"{fmt(row['sketch_epe'], 3)} | "
-                        f"{fmt(row['base_epe_same_pixels'], 3)} | "
-                        f"{row['pixels']} |")
+                    lines.append(f"| {variant} | {row['cycle']} | "
+                                 f"{fmt(row['sketch_epe'], 3)} | "
+                                 f"{fmt(row['base_epe_same_pixels'], 3)} | "
+                                 f"{row['pixels']} |")
             lines.append('')
     if results.get('notes'):
         lines += ['## Notes', ''] + [f'- {n}' for n in results['notes']]
@@ -635,18 +644,18 @@ def plots(results, out_dir):
     for variant, rows in res['cycles'].items():
         cycles = [r['cycle'] for r in rows]
         axes[0].plot(cycles, [r['mpjpe'] for r in rows], 'o-', label=variant)
-        axes[1].plot(cycles, [r['epe_human'] for r in rows], 'o-',
-                     label=variant)
+        axes[1].plot(
+            cycles, [r['epe_human'] for r in rows], 'o-', label=variant)
     axes[0].set(xlabel='cycle', ylabel='MPJPE (mm)', title='pose')
-    axes[1].set(xlabel='cycle', ylabel='EPE on the person (px)',
-                title='flow')
+    axes[1].set(xlabel='cycle', ylabel='EPE on the person (px)', title='flow')
     for ax in axes:
         ax.legend()
         ax.grid(alpha=0.3)
     fig.suptitle(name, fontsize=9)
     fig.tight_layout()
-    atomic_write(osp.join(out_dir, 'cycles.png'),
-                 lambda p: fig.savefig(p, dpi=100, format='png'))
+    atomic_write(
+        osp.join(out_dir, 'cycles.png'),
+        lambda p: fig.savefig(p, dpi=100, format='png'))
     plt.close(fig)
 
     labels = ['initial'] + list(res['baselines']) + ['refiner']
@@ -665,8 +674,9 @@ def plots(results, out_dir):
         ax.tick_params(axis='x', rotation=30)
     fig.suptitle(name, fontsize=9)
     fig.tight_layout()
-    atomic_write(osp.join(out_dir, 'baselines.png'),
-                 lambda p: fig.savefig(p, dpi=100, format='png'))
+    atomic_write(
+        osp.join(out_dir, 'baselines.png'),
+        lambda p: fig.savefig(p, dpi=100, format='png'))
     plt.close(fig)
 
 
@@ -674,15 +684,19 @@ def plots(results, out_dir):
 def main(argv=None, settings_override=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument('--quick', action='store_true',
-                        help='a small run for CI (< 3 min)')
-    parser.add_argument('--out-dir', default=osp.join(ROOT, 'docs', 'en',
-                                                      'results'))
+    parser.add_argument(
+        '--quick', action='store_true', help='a small run for CI (< 3 min)')
+    parser.add_argument(
+        '--out-dir', default=osp.join(ROOT, 'docs', 'en', 'results'))
     parser.add_argument('--threads', type=int, default=1)
-    parser.add_argument('--no-trained', action='store_true',
-                        help='ignore checkpoints/ (untrained RAFT only)')
-    parser.add_argument('--checkpoints', default=CHECKPOINTS,
-                        help='folder of the trained RAFT-S / lifter .pth')
+    parser.add_argument(
+        '--no-trained',
+        action='store_true',
+        help='ignore checkpoints/ (untrained RAFT only)')
+    parser.add_argument(
+        '--checkpoints',
+        default=CHECKPOINTS,
+        help='folder of the trained RAFT-S / lifter .pth')
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     from mmflowpose.utils.setup_env import register_all_modules
@@ -695,11 +709,11 @@ def main(argv=None, settings_override=None):
     test_motions, val_motions, split = split_motions()
     if args.quick:
         test_motions = test_motions[:settings.get('test_motions', 1)]
-    clips = make_clips(test_motions, settings['test_clips_per_motion'],
-                       settings, seed=0)
+    clips = make_clips(
+        test_motions, settings['test_clips_per_motion'], settings, seed=0)
     per_val = max(1, -(-settings['val_clips'] // len(val_motions)))
-    val_clips = make_clips(val_motions, per_val, settings,
-                           seed=10000)[:settings['val_clips']]
+    val_clips = make_clips(
+        val_motions, per_val, settings, seed=10000)[:settings['val_clips']]
     if not clips or not val_clips:
         raise RuntimeError(f'no clips could be made from {MOCAP_ROOT}')
     trained = {} if args.no_trained else find_trained(args.checkpoints)
@@ -707,25 +721,23 @@ def main(argv=None, settings_override=None):
     untrained = ('noisy-GT estimator + RAFT-S, untrained (random '
                  'weights)', refiner_config(settings))
     if trained.get('flow'):
-        setups.append((
-            'noisy-GT estimator + trained RAFT-S',
-            refiner_config(settings, trained['flow']), True,
-            'Initial 3D poses and 2D detections from the noise model; '
-            f"RAFT-S trained on synthetic renders ({trained['flow']})."))
+        setups.append(
+            ('noisy-GT estimator + trained RAFT-S',
+             refiner_config(settings, trained['flow']), True,
+             'Initial 3D poses and 2D detections from the noise model; '
+             f"RAFT-S trained on synthetic renders ({trained['flow']})."))
         setups.append(untrained + (
             False, 'Same, RAFT-S with random weights: what refinement does '
             'with a flow that carries no information.'))
         if trained.get('lifter'):
-            setups.append((
-                'trained lifter + trained RAFT-S',
-                refiner_config(settings, trained['flow'],
-                               trained['lifter']), False,
-                'VideoPose3D-small lifting the noisy 2D detections '
-                f"({trained['lifter']}); RAFT-S as above."))
+            setups.append(('trained lifter + trained RAFT-S',
+                           refiner_config(settings, trained['flow'],
+                                          trained['lifter']), False,
+                           'VideoPose3D-small lifting the noisy 2D detections '
+                           f"({trained['lifter']}); RAFT-S as above."))
     else:
         setups.append(untrained + (
-            True,
-            'Initial 3D poses and 2D detections from the noise model; '
+            True, 'Initial 3D poses and 2D detections from the noise model; '
             'RAFT-S from configs/training/raft-small_synthetic.py with '
             'random weights (no trained checkpoint under checkpoints/ '
             'yet): its flow carries no information.'))
@@ -769,14 +781,14 @@ def main(argv=None, settings_override=None):
     # paths inside the repository are recorded relative to it
     prefix = ROOT.rstrip(os.sep) + os.sep
     text = json.dumps(results, indent=1, default=_json).replace(prefix, '')
-    atomic_write(osp.join(out_dir, 'results.json'),
-                 lambda p: open(p, 'w').write(text + '\n'))
-    atomic_write(osp.join(out_dir, 'results.md'),
-                 lambda p: open(p, 'w').write(markdown(results).replace(
-                     prefix, '')))
+    atomic_write(
+        osp.join(out_dir, 'results.json'),
+        lambda p: open(p, 'w').write(text + '\n'))
+    atomic_write(
+        osp.join(out_dir, 'results.md'),
+        lambda p: open(p, 'w').write(markdown(results).replace(prefix, '')))
     plots(results, out_dir)
-    ratio = results['pose']['refined_mpjpe'] / results['pose'][
-        'initial_mpjpe']
+    ratio = results['pose']['refined_mpjpe'] / results['pose']['initial_mpjpe']
     log(f'wrote {out_dir} in {time.time() - start:.0f}s')
     log(f'refined_vs_initial_mpjpe={ratio:.4f}')
     return results

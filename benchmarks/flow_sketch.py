@@ -131,7 +131,6 @@ def main():
     results['raft_forward_s'] = med
     print(f'RAFT forward ({iters} iters): {med:.3f} s for {pairs} pairs at '
           f'{height}x{width}')
-    del raft
 
     # --- fine-tune steps ------------------------------------------------
     results['finetune'] = {}
@@ -146,7 +145,7 @@ def main():
         tuner = FlowFinetuner(net, passes=1, batch_size=1,
                               sequence_gamma=None if name == 'PWC-Net'
                               else 0.8, carry_over=True)
-        med, _ = timed(lambda: tuner.finetune(f1, f2, target),
+        med, _ = timed(lambda tuner=tuner: tuner.finetune(f1, f2, target),
                        tune_repeats, device)
         results['finetune'][name] = dict(
             step_s=med, resolution=list(tune_size),

@@ -20,10 +20,11 @@ CONFIGS = sorted(
 
 def test_there_are_configs():
     names = [osp.basename(c) for c in CONFIGS]
-    for expected in ('flowpose_videopose3d-raft_h36m.py',
-                     'flowpose_motionbert-gma_3dpw.py',
-                     'flowpose_simplebaseline3d-pwcnet_h36m.py',
-                     'flowpose_avg-videopose3d-motionbert-avg-raft-gma_h36m.py'):
+    for expected in (
+            'flowpose_videopose3d-raft_h36m.py',
+            'flowpose_motionbert-gma_3dpw.py',
+            'flowpose_simplebaseline3d-pwcnet_h36m.py',
+            'flowpose_avg-videopose3d-motionbert-avg-raft-gma_h36m.py'):
         assert expected in names
 
 

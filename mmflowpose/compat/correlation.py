@@ -79,8 +79,9 @@ def correlation(input1: Tensor,
     # window is a plain slice; zeros reproduce the kernel's bounds check.
     shift_h, shift_w = r_h * dp_h, r_w * dp_w
     first = F.pad(input1, (p_w, p_w, p_h, p_h))
-    second = F.pad(input2,
-                   (p_w + shift_w, p_w + shift_w, p_h + shift_h, p_h + shift_h))
+    second = F.pad(
+        input2,
+        (p_w + shift_w, p_w + shift_w, p_h + shift_h, p_h + shift_h))
     hp, wp = first.shape[-2:]
     window = first.new_ones(1, 1, k_h, k_w)
 

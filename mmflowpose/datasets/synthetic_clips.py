@@ -108,7 +108,9 @@ class SyntheticClipDataset(BaseDataset):
         camera = clip['camera']
         samples = dict(
             clip_id=info['clip_id'],
-            img_paths=[f"{info['clip_id']}/{t:04d}" for t in range(num_frames)],
+            img_paths=[
+                f"{info['clip_id']}/{t:04d}" for t in range(num_frames)
+            ],
             gt_pose3d=clip['joints_3d_cam'],
             gt_keypoints_2d=clip['joints_2d'],
             gt_visible=visible,

@@ -126,8 +126,9 @@ def read_checkpoint(filename: str,
         filename (str): local path or URL (downloads go to torch's hub cache,
             as in mmengine).
         map_location (str): device for the tensors. Defaults to ``'cpu'``.
-        trusted (bool): allow arbitrary pickled objects (``weights_only=False``)
-            for a local file you trust. Defaults to False.
+        trusted (bool): allow arbitrary pickled objects
+            (``weights_only=False``) for a local file you trust. Defaults to
+            False.
 
     Returns:
         dict: the loaded checkpoint (a plain state dict or a dict with

@@ -7,12 +7,12 @@ from mmflowpose.utils.checkpoint import CheckpointError, save_checkpoint_atomic
 
 LIFT = 'mmpose::body_3d_keypoint/'
 POSE_CONFIGS = {
-    'videopose3d-27': (LIFT + 'video_pose_lift/h36m/'
-                       'video-pose-lift_tcn-27frm-supv_8xb128-160e_h36m.py',
-                       27),
-    'videopose3d-243': (LIFT + 'video_pose_lift/h36m/'
-                        'video-pose-lift_tcn-243frm-supv_8xb128-160e_h36m.py',
-                        243),
+    'videopose3d-27':
+    (LIFT + 'video_pose_lift/h36m/'
+     'video-pose-lift_tcn-27frm-supv_8xb128-160e_h36m.py', 27),
+    'videopose3d-243':
+    (LIFT + 'video_pose_lift/h36m/'
+     'video-pose-lift_tcn-243frm-supv_8xb128-160e_h36m.py', 243),
     'simplebaseline3d': (LIFT + 'image_pose_lift/h36m/'
                          'image-pose-lift_tcn_8xb64-200e_h36m.py', 1),
     'motionbert': (LIFT + 'motionbert/h36m/'
@@ -21,14 +21,14 @@ POSE_CONFIGS = {
 FLOW_CONFIGS = {
     'raft': ('mmflow::raft/raft_8xb2_100k_flyingchairs-368x496.py', (64, 96)),
     'gma': ('mmflow::gma/gma_8xb2_120k_flyingchairs-368x496.py', (64, 96)),
-    'pwcnet': ('mmflow::pwcnet/pwcnet_8xb1_slong_flyingchairs-384x448.py',
-               (64, 128)),
-    'flownets': ('mmflow::flownet/flownets_8xb1_slong_flyingchairs-384x448.py',
-                 (64, 128)),
-    'flownetc': ('mmflow::flownet/flownetc_8xb1_slong_flyingchairs-384x448.py',
-                 (64, 128)),
-    'irrpwc': ('mmflow::irr/irrpwc_8xb1_sshort_flyingchairsocc-384x448.py',
-               (64, 128)),
+    'pwcnet':
+    ('mmflow::pwcnet/pwcnet_8xb1_slong_flyingchairs-384x448.py', (64, 128)),
+    'flownets':
+    ('mmflow::flownet/flownets_8xb1_slong_flyingchairs-384x448.py', (64, 128)),
+    'flownetc':
+    ('mmflow::flownet/flownetc_8xb1_slong_flyingchairs-384x448.py', (64, 128)),
+    'irrpwc':
+    ('mmflow::irr/irrpwc_8xb1_sshort_flyingchairsocc-384x448.py', (64, 128)),
     'flownet2': ('mmflow::flownet2/'
                  'flownet2_8xb1_sfine_flyingthings3d-subset-384x768.py',
                  (64, 128)),
@@ -109,7 +109,8 @@ def test_pose_lifter_builds_and_runs(name):
 def test_checkpoint_round_trip(tmp_path):
     config = FLOW_CONFIGS['raft'][0]
     torch.manual_seed(3)
-    model = init_model(config, cfg_options=dict(model=dict(decoder=dict(iters=3))))
+    model = init_model(
+        config, cfg_options=dict(model=dict(decoder=dict(iters=3))))
     path = str(tmp_path / 'raft.pth')
     save_checkpoint_atomic(
         model, path, meta=dict(step=torch.tensor(1).numpy(), note='t'))

@@ -66,7 +66,10 @@ def setup(tmp_path_factory):
         clip = make_clip(
             'procedural', image_size=(64, 96), seed=i, num_frames=5)
         written = write_h36m(
-            clip, str(data), action=f'Walk{i}', camera_id=f'c{i}',
+            clip,
+            str(data),
+            action=f'Walk{i}',
+            camera_id=f'c{i}',
             ann_name=f'clip{i}')
         parts.append(dict(np.load(written['npz'])))
     # one annotation file with both videos, as mmpose's converter writes
@@ -82,7 +85,11 @@ def setup(tmp_path_factory):
 
 def run(args, env=None):
     result = subprocess.run(
-        args, cwd=REPO, capture_output=True, text=True, timeout=900,
+        args,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
         env=dict(os.environ, OMP_NUM_THREADS='1', **(env or {})))
     assert result.returncode == 0, result.stdout[-2000:] + \
         result.stderr[-4000:]
@@ -122,7 +129,8 @@ def test_tools_test_py_reports_every_cycle(setup):
     run([
         sys.executable, 'tools/test.py', config, '--work-dir', swapped,
         '--cfg-options', 'model.flow_networks.0.config='
-        'mmflow::gma/gma_8xb2_120k_flyingchairs-368x496.py', 'model.num_cycles=1'
+        'mmflow::gma/gma_8xb2_120k_flyingchairs-368x496.py',
+        'model.num_cycles=1'
     ])
     swapped_metrics = read_metrics(swapped)
     assert 'cycle1/EPE' in swapped_metrics
@@ -131,9 +139,8 @@ def test_tools_test_py_reports_every_cycle(setup):
 
     # two processes (gloo) give the metrics of one
     distributed = str(root / 'work_dist')
-    run([
-        'bash', 'tools/dist_test.sh', config, '2', '--work-dir', distributed
-    ], env=dict(PYTHON=sys.executable, PORT='29617'))
+    run(['bash', 'tools/dist_test.sh', config, '2', '--work-dir', distributed],
+        env=dict(PYTHON=sys.executable, PORT='29617'))
     dist_metrics = read_metrics(distributed)
     assert dist_metrics.keys() == metrics.keys()
     for key, value in metrics.items():
@@ -146,7 +153,11 @@ def test_unknown_network_in_config_is_named(setup):
         sys.executable, 'tools/test.py', config, '--work-dir',
         str(root / 'bad'), '--cfg-options',
         'model.flow_networks.0.config=mmflow::raft/raft_nope.py'
-    ], cwd=REPO, capture_output=True, text=True, timeout=600)
+    ],
+                            cwd=REPO,
+                            capture_output=True,
+                            text=True,
+                            timeout=600)
     assert result.returncode != 0
     assert 'raft_nope.py' in result.stderr
     assert not osp.exists(str(root / 'bad' / 'metrics.json'))

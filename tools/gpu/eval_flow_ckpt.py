@@ -10,7 +10,6 @@ person and on the background, next to zero flow's::
 """
 import argparse
 import json
-import os.path as osp
 
 import numpy as np
 import torch

@@ -11,4 +11,5 @@ gma_mixed = dict(
     checkpoint=_flow_zoo + 'gma/gma_8x2_120k_mixed_368x768.pth')
 pwcnet_sintel = dict(
     config='mmflow::pwcnet/pwcnet-ft_4xb1_300k_sintel-final-384x768.py',
-    checkpoint=_flow_zoo + 'pwcnet/pwcnet_ft_4x1_300k_sintel_final_384x768.pth')
+    checkpoint=_flow_zoo +
+    'pwcnet/pwcnet_ft_4x1_300k_sintel_final_384x768.pth')

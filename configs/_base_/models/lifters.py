@@ -5,7 +5,8 @@ videopose3d_243 = dict(
     type='MMPoseLifter',
     config=_pose_cfg + 'video_pose_lift/h36m/'
     'video-pose-lift_tcn-243frm-supv-cpn-ft_8xb128-200e_h36m.py',
-    checkpoint=_pose_zoo + 'body3d/videopose/videopose_h36m_243frames_fullconv_'
+    checkpoint=_pose_zoo +
+    'body3d/videopose/videopose_h36m_243frames_fullconv_'
     'supervised_cpn_ft-88f5abbb_20210527.pth')
 videopose3d_27 = dict(
     type='MMPoseLifter',

@@ -12,10 +12,9 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 
 
-def look_at(eye: np.ndarray,
-            target: np.ndarray,
-            up: Sequence[float] = (0.0, 1.0, 0.0)
-            ) -> Tuple[np.ndarray, np.ndarray]:
+def look_at(
+    eye: np.ndarray, target: np.ndarray, up: Sequence[float] = (0.0, 1.0, 0.0)
+) -> Tuple[np.ndarray, np.ndarray]:
     """Extrinsics of a camera at ``eye`` looking at ``target``.
 
     Args:
@@ -99,7 +98,8 @@ def make_camera(joints: np.ndarray,
         raise ValueError(f'fill must be in (0, 1], got {fill}')
     if not distance > 0:
         raise ValueError(f'distance must be positive, got {distance}')
-    target = 0.5 * (joints.reshape(-1, 3).min(0) + joints.reshape(-1, 3).max(0))
+    target = 0.5 * (
+        joints.reshape(-1, 3).min(0) + joints.reshape(-1, 3).max(0))
     hips = joints[0, 4] - joints[0, 1]
     facing = np.cross(hips, [0.0, 1.0, 0.0])  # left x up = forward
     facing = facing[[0, 2]] / max(np.linalg.norm(facing[[0, 2]]), 1e-9)
@@ -110,7 +110,9 @@ def make_camera(joints: np.ndarray,
     rots, trans = [], []
     for a in az:
         eye = target + distance * np.array(
-            [np.sin(a) * np.cos(el), np.sin(el), np.cos(a) * np.cos(el)])
+            [np.sin(a) * np.cos(el),
+             np.sin(el),
+             np.cos(a) * np.cos(el)])
         rot, tr = look_at(eye, target)
         rots.append(rot)
         trans.append(tr)
@@ -124,11 +126,16 @@ def make_camera(joints: np.ndarray,
     cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
     focal = fill * min(cx / np.abs(xn).max(), cy / np.abs(yn).max())
     K = np.array([[focal, 0, cx], [0, focal, cy], [0, 0, 1.0]])
-    return dict(K=K, R=rots, t=trans, image_size=(int(height), int(width)),
-                static=orbit_deg_per_frame == 0)
+    return dict(
+        K=K,
+        R=rots,
+        t=trans,
+        image_size=(int(height), int(width)),
+        static=orbit_deg_per_frame == 0)
 
 
-def to_h36m_camera(camera: Dict, frame: int = 0,
+def to_h36m_camera(camera: Dict,
+                   frame: int = 0,
                    name: Optional[str] = None) -> Dict:
     """One frame of a camera as an H36M ``cameras.pkl`` entry.
 
@@ -140,10 +147,15 @@ def to_h36m_camera(camera: Dict, frame: int = 0,
     R = camera['R'][frame]
     K = camera['K']
     height, width = camera['image_size']
-    out = dict(R=R.copy(), T=(-R.T @ camera['t'][frame]).reshape(3, 1),
-               f=np.array([[K[0, 0]], [K[1, 1]]]),
-               c=np.array([[K[0, 2]], [K[1, 2]]]), k=np.zeros((3, 1)),
-               p=np.zeros((2, 1)), w=int(width), h=int(height))
+    out = dict(
+        R=R.copy(),
+        T=(-R.T @ camera['t'][frame]).reshape(3, 1),
+        f=np.array([[K[0, 0]], [K[1, 1]]]),
+        c=np.array([[K[0, 2]], [K[1, 2]]]),
+        k=np.zeros((3, 1)),
+        p=np.zeros((2, 1)),
+        w=int(width),
+        h=int(height))
     if name is not None:
         out['name'] = out['id'] = name
     return out

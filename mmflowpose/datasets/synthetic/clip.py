@@ -18,9 +18,9 @@ VIEWPOINTS = (
 )
 
 H36M_NAMES = ('root', 'right_hip', 'right_knee', 'right_foot', 'left_hip',
-              'left_knee', 'left_foot', 'spine', 'thorax', 'neck_base',
-              'head', 'left_shoulder', 'left_elbow', 'left_wrist',
-              'right_shoulder', 'right_elbow', 'right_wrist')
+              'left_knee', 'left_foot', 'spine', 'thorax', 'neck_base', 'head',
+              'left_shoulder', 'left_elbow', 'left_wrist', 'right_shoulder',
+              'right_elbow', 'right_wrist')
 H36M_BONES = ((0, 4), (4, 5), (5, 6), (0, 1), (1, 2), (2, 3), (0, 7), (7, 8),
               (8, 9), (9, 10), (8, 11), (11, 12), (12, 13), (8, 14), (14, 15),
               (15, 16))
@@ -75,8 +75,8 @@ def make_clip(motion: Union[np.ndarray, str, Dict] = 'procedural',
         kind = motion.split(':', 1)[1] if ':' in motion else 'walk'
         motion = procedural_motion(kind, num_frames or 16, fps or 30.0, seed)
     elif not isinstance(motion, dict):
-        motion = dict(joints=np.asarray(motion), fps=fps or 30.0,
-                      source='array')
+        motion = dict(
+            joints=np.asarray(motion), fps=fps or 30.0, source='array')
     joints = np.asarray(motion['joints'], np.float64)
     if num_frames is not None:
         joints = joints[:num_frames]
@@ -96,11 +96,14 @@ def make_clip(motion: Union[np.ndarray, str, Dict] = 'procedural',
         raise ValueError(f"camera image_size {camera['image_size']} != "
                          f'image_size {image_size}')
     out = render_clip(
-        torch.as_tensor(joints, dtype=dtype, device=device), camera,
-        H36M_NAMES, H36M_BONES, seed=seed, texture_scale=texture_scale)
-    joints_2d, joints_cam = project(joints, camera['K'],
-                                    camera['R'][:, None], camera['t'][:,
-                                                                     None])
+        torch.as_tensor(joints, dtype=dtype, device=device),
+        camera,
+        H36M_NAMES,
+        H36M_BONES,
+        seed=seed,
+        texture_scale=texture_scale)
+    joints_2d, joints_cam = project(joints, camera['K'], camera['R'][:, None],
+                                    camera['t'][:, None])
     part = out['part'].cpu().numpy()
     return dict(
         frames=np.round(out['frames'].cpu().numpy()).astype(np.uint8),

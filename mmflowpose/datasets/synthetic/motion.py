@@ -13,9 +13,18 @@ import numpy as np
 KINDS = ('walk', 'jumping_jacks', 'static')
 
 # Bone lengths in metres, near the H36M fixture frames.
-_LENGTHS = dict(hip=0.12, thigh=0.44, shin=0.44, ankle=0.08, spine=0.24,
-                chest=0.25, neck=0.11, head=0.115, clavicle=0.17,
-                upper_arm=0.28, forearm=0.25)
+_LENGTHS = dict(
+    hip=0.12,
+    thigh=0.44,
+    shin=0.44,
+    ankle=0.08,
+    spine=0.24,
+    chest=0.25,
+    neck=0.11,
+    head=0.115,
+    clavicle=0.17,
+    upper_arm=0.28,
+    forearm=0.25)
 
 
 def _unit(down, fwd, side, basis):
@@ -100,8 +109,10 @@ def procedural_motion(kind: str = 'walk',
     else:
         swing = amp * np.sin(phase)
         leg_flex = [swing, -swing]  # left, right
-        knee = [0.6 * np.clip(np.sin(phase + 2.0), 0, None) + 0.05,
-                0.6 * np.clip(np.sin(phase + 2.0 + np.pi), 0, None) + 0.05]
+        knee = [
+            0.6 * np.clip(np.sin(phase + 2.0), 0, None) + 0.05,
+            0.6 * np.clip(np.sin(phase + 2.0 + np.pi), 0, None) + 0.05
+        ]
         leg_abd = [0.04 + zeros, 0.04 + zeros]
         arm_flex = [-0.8 * swing, 0.8 * swing]
         arm_abd = [0.12 + zeros, 0.12 + zeros]
@@ -111,15 +122,15 @@ def procedural_motion(kind: str = 'walk',
     root = travel[:, None] * forward + root_y[:, None] * up
     joints[:, 0] = root
     # Legs: root -> hip -> knee -> ankle (knee flexes backwards).
-    for side, (hip_j, knee_j, foot_j), sign in (
-        (0, (4, 5, 6), 1.0), (1, (1, 2, 3), -1.0)):
+    for side, (hip_j, knee_j, foot_j), sign in ((0, (4, 5, 6), 1.0),
+                                                (1, (1, 2, 3), -1.0)):
         outward = sign * left
         basis = (up, forward, outward)
         hip = root + lengths['hip'] * outward
         thigh = _unit(*_limb_dirs(leg_flex[side], leg_abd[side]), basis)
         knee_p = hip + lengths['thigh'] * thigh
-        shin = _unit(*_limb_dirs(leg_flex[side] - knee[side],
-                                 leg_abd[side]), basis)
+        shin = _unit(*_limb_dirs(leg_flex[side] - knee[side], leg_abd[side]),
+                     basis)
         joints[:, hip_j], joints[:, knee_j] = hip, knee_p
         joints[:, foot_j] = knee_p + lengths['shin'] * shin
     # Torso with a small forward lean and bounce-free head nod.
@@ -132,16 +143,19 @@ def procedural_motion(kind: str = 'walk',
     head = _unit(-np.cos(nod), np.sin(nod), zeros, (up, forward, left))
     joints[:, 10] = joints[:, 9] + lengths['head'] * head
     # Arms: thorax -> shoulder -> elbow -> wrist (elbow flexes forwards).
-    for side, (sh_j, el_j, wr_j), sign in (
-        (0, (11, 12, 13), 1.0), (1, (14, 15, 16), -1.0)):
+    for side, (sh_j, el_j, wr_j), sign in ((0, (11, 12, 13), 1.0),
+                                           (1, (14, 15, 16), -1.0)):
         outward = sign * left
         basis = (up, forward, outward)
         shoulder = joints[:, 8] + lengths['clavicle'] * outward
         upper = _unit(*_limb_dirs(arm_flex[side], arm_abd[side]), basis)
         elbow_p = shoulder + lengths['upper_arm'] * upper
-        fore = _unit(*_limb_dirs(arm_flex[side] + elbow[side],
-                                 arm_abd[side]), basis)
+        fore = _unit(*_limb_dirs(arm_flex[side] + elbow[side], arm_abd[side]),
+                     basis)
         joints[:, sh_j], joints[:, el_j] = shoulder, elbow_p
         joints[:, wr_j] = elbow_p + lengths['forearm'] * fore
-    return dict(joints=joints.astype(np.float32), fps=float(fps),
-                source=f'procedural:{kind}', lengths=lengths)
+    return dict(
+        joints=joints.astype(np.float32),
+        fps=float(fps),
+        source=f'procedural:{kind}',
+        lengths=lengths)

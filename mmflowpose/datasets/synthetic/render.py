@@ -27,10 +27,14 @@ from torch import Tensor
 # Capsule radius (metres) per bone, by (parent, child) joint names; right
 # side bones use the left values.
 BONE_RADII = {
-    ('root', 'left_hip'): 0.09, ('left_hip', 'left_knee'): 0.075,
-    ('left_knee', 'left_foot'): 0.055, ('root', 'spine'): 0.13,
-    ('spine', 'thorax'): 0.14, ('thorax', 'neck_base'): 0.06,
-    ('neck_base', 'head'): 0.10, ('thorax', 'left_shoulder'): 0.065,
+    ('root', 'left_hip'): 0.09,
+    ('left_hip', 'left_knee'): 0.075,
+    ('left_knee', 'left_foot'): 0.055,
+    ('root', 'spine'): 0.13,
+    ('spine', 'thorax'): 0.14,
+    ('thorax', 'neck_base'): 0.06,
+    ('neck_base', 'head'): 0.10,
+    ('thorax', 'left_shoulder'): 0.065,
     ('left_shoulder', 'left_elbow'): 0.05,
     ('left_elbow', 'left_wrist'): 0.04,
 }
@@ -67,8 +71,8 @@ def _normalize(v: Tensor) -> Tensor:
     return v / v.norm(dim=-1, keepdim=True).clamp_min(1e-12)
 
 
-def bone_frames(joints: Tensor, bones: Tensor, joint_names: Sequence[str]
-                ) -> Tuple[Tensor, Tensor, Tensor]:
+def bone_frames(joints: Tensor, bones: Tensor,
+                joint_names: Sequence[str]) -> Tuple[Tensor, Tensor, Tensor]:
     """Capsule end points and frames of every bone in every frame.
 
     Args:
@@ -190,7 +194,10 @@ class SolidTexture:
     (e.g. per bone).
     """
 
-    def __init__(self, num_groups: int, scale: float, seed: int,
+    def __init__(self,
+                 num_groups: int,
+                 scale: float,
+                 seed: int,
                  waves: int = 5):
         rng = np.random.default_rng(seed)
         dirs = rng.normal(size=(num_groups, waves, 3))
@@ -220,7 +227,8 @@ def pixel_rays(K: Tensor, R: Tensor, t: Tensor,
     height, width = image_size
     v, u = torch.meshgrid(
         torch.arange(height, dtype=K.dtype, device=K.device),
-        torch.arange(width, dtype=K.dtype, device=K.device), indexing='ij')
+        torch.arange(width, dtype=K.dtype, device=K.device),
+        indexing='ij')
     pix = torch.stack([u, v, torch.ones_like(u)], -1).reshape(-1, 3)
     dirs = _normalize(pix @ torch.linalg.inv(K).T @ R)
     return -R.T @ t, dirs
@@ -277,9 +285,11 @@ def render_clip(joints: Tensor,
     centre = 0.5 * (pts.min(0).values + pts.max(0).values)
     span = torch.cat([pts, cam_centres])[:, [0, 2]] - centre[[0, 2]]
     floor = float(pts[:, 1].min()) - 0.1
-    room = dict(floor=floor, ceiling=floor + 6.0,
-                centre=(float(centre[0]), float(centre[2])),
-                radius=float(span.norm(dim=-1).max()) + 3.0)
+    room = dict(
+        floor=floor,
+        ceiling=floor + 6.0,
+        centre=(float(centre[0]), float(centre[2])),
+        radius=float(span.norm(dim=-1).max()) + 3.0)
     body_tex = SolidTexture(len(bones), texture_scale, seed)
     room_tex = SolidTexture(1, 4 * texture_scale, seed + 7919)
 
@@ -318,26 +328,27 @@ def render_clip(joints: Tensor,
         human = part >= 0
         pid = part.clamp_min(0)
         # Bone-local coordinates with the axial one at the reference length.
-        local = torch.einsum('nji,nj->ni', f_all[i, pid], point - a_all[i,
-                                                                      pid])
+        local = torch.einsum('nji,nj->ni', f_all[i, pid],
+                             point - a_all[i, pid])
         w, length, ref = local[:, 2], lengths[i, pid], ref_len[pid]
-        w_ref = torch.where(w < 0, w,
-                            torch.where(w > length, w - length + ref,
-                                        w * ref / length))
+        w_ref = torch.where(
+            w < 0, w,
+            torch.where(w > length, w - length + ref, w * ref / length))
         q = torch.stack([local[:, 0], local[:, 1], w_ref], -1)
         colour = torch.where(human[:, None], body_tex(q, pid),
                              room_tex(point, torch.zeros_like(pid)))
         frames.append(colour.reshape(height, width, 3))
-        depths.append((point @ R_all[i, 2] + t_all[i, 2]).reshape(height,
-                                                                  width))
+        depths.append(
+            (point @ R_all[i, 2] + t_all[i, 2]).reshape(height, width))
         parts.append(part.reshape(height, width))
         if i + 1 == num_frames:
             break
         j = i + 1
         length_j = lengths[j, pid]
-        w_j = torch.where(w_ref < 0, w_ref,
-                          torch.where(w_ref > ref, w_ref - ref + length_j,
-                                      w_ref * length_j / ref))
+        w_j = torch.where(
+            w_ref < 0, w_ref,
+            torch.where(w_ref > ref, w_ref - ref + length_j,
+                        w_ref * length_j / ref))
         moved = a_all[j, pid] + torch.einsum(
             'nij,nj->ni', f_all[j, pid],
             torch.stack([local[:, 0], local[:, 1], w_j], -1))
@@ -360,8 +371,9 @@ def render_clip(joints: Tensor,
         occs.append(occluded.reshape(height, width))
     empty = joints.new_zeros((0, height, width))
     return dict(
-        frames=torch.stack(frames), depth=torch.stack(depths),
+        frames=torch.stack(frames),
+        depth=torch.stack(depths),
         part=torch.stack(parts),
-        flow=torch.stack(flows) if flows else empty[..., None].repeat(
-            1, 1, 1, 2),
+        flow=torch.stack(flows) if flows else empty[...,
+                                                    None].repeat(1, 1, 1, 2),
         occlusion=torch.stack(occs) if occs else empty.bool())

@@ -3,5 +3,6 @@ from .results_dump_hook import ClipResultsDumpHook
 from .visualization_hook import FlowPoseVisualizationHook
 
 __all__ = [
-    'ClipResultsDumpHook', 'CycleMetricsLoggerHook', 'FlowPoseVisualizationHook'
+    'ClipResultsDumpHook', 'CycleMetricsLoggerHook',
+    'FlowPoseVisualizationHook'
 ]

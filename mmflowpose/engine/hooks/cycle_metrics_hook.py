@@ -6,7 +6,8 @@ from mmengine.hooks import Hook
 
 from mmflowpose.registry import HOOKS
 
-_CYCLE_KEY = re.compile(r'^(?:(?P<prefix>.*)/)?cycle(?P<cycle>\d+)/(?P<name>.+)$')
+_CYCLE_KEY = re.compile(
+    r'^(?:(?P<prefix>.*)/)?cycle(?P<cycle>\d+)/(?P<name>.+)$')
 
 
 @HOOKS.register_module()

@@ -5,7 +5,7 @@ the joints ``X`` (B, T, J, 3) and per-frame cameras: no loop over frames.
 """
 import copy
 import functools
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -19,6 +19,7 @@ from ..utils.geometry import (camera_to_world, fit_perspective_translation,
                               fit_weak_perspective, project_perspective,
                               project_weak_perspective, world_to_camera)
 from ..utils.skeleton import Skeleton, load_skeleton
+
 
 @functools.lru_cache(maxsize=8)
 def _cached_skeleton(name: str) -> Skeleton:
@@ -382,7 +383,8 @@ class PoseOptimizer(nn.Module):
             cam = part['camera'] if isinstance(part['camera'], Tensor) \
                 else part['camera']['translation']
             if pose_out is None:
-                pose_out = part['pose'].new_zeros(B, T, *part['pose'].shape[2:])
+                pose_out = part['pose'].new_zeros(B, T,
+                                                  *part['pose'].shape[2:])
                 cam_out = cam.new_zeros(B, T, cam.shape[-1])
                 camera_out = part['camera']
             span = slice(start, start + size)

@@ -12,14 +12,21 @@ SIZE = (64, 96)
 @pytest.fixture(scope='module')
 def orbit_clip():
     # Orbiting camera: body and background both move.
-    return make_clip('procedural:walk', camera=3, image_size=SIZE, seed=1,
-                     num_frames=4, fps=10.0, texture_scale=0.2)
+    return make_clip(
+        'procedural:walk',
+        camera=3,
+        image_size=SIZE,
+        seed=1,
+        num_frames=4,
+        fps=10.0,
+        texture_scale=0.2)
 
 
 def _warp_error(clip, i):
     height, width = SIZE
-    gx, gy = np.meshgrid(np.arange(width, dtype=np.float32),
-                         np.arange(height, dtype=np.float32))
+    gx, gy = np.meshgrid(
+        np.arange(width, dtype=np.float32),
+        np.arange(height, dtype=np.float32))
     flow = clip['flow'][i]
     nxt = clip['frames'][i + 1].astype(np.float32)
     warped = cv2.remap(nxt, gx + flow[..., 0], gy + flow[..., 1],
@@ -30,7 +37,8 @@ def _warp_error(clip, i):
 
 def test_shapes_and_types(orbit_clip):
     c = orbit_clip
-    assert c['frames'].shape == (4, 64, 96, 3) and c['frames'].dtype == np.uint8
+    assert c['frames'].shape == (4, 64, 96,
+                                 3) and c['frames'].dtype == np.uint8
     assert c['flow'].shape == (3, 64, 96, 2) and c['flow'].dtype == np.float32
     assert c['occlusion'].shape == (3, 64, 96)
     assert c['occlusion'].dtype == bool
@@ -49,8 +57,9 @@ def test_flow_warps_next_frame(orbit_clip):
         # Inside one capsule's image (3x3 neighbourhood on the same bone)
         # bilinear warping is near exact; outlines mix two surfaces.
         part = orbit_clip['part'][i].astype(np.float32)
-        same = (cv2.erode(part, np.ones((3, 3))) == cv2.dilate(
-            part, np.ones((3, 3)))) & (part >= 0) & valid
+        same = (cv2.erode(part, np.ones(
+            (3, 3))) == cv2.dilate(part, np.ones(
+                (3, 3)))) & (part >= 0) & valid
         assert same.sum() > 50
         assert np.median(err[same]) < 1.0
         assert err[same].mean() < 0.4 * err_zero[same].mean()
@@ -66,8 +75,8 @@ def test_joints_project_to_2d(orbit_clip):
     # Pinhole from camera coordinates alone.
     K = cam['K']
     pin = c['joints_3d_cam'][..., :2] / c['joints_3d_cam'][..., 2:]
-    np.testing.assert_allclose(c['joints_2d'], pin * K[[0, 1], [0, 1]] +
-                               K[:2, 2], atol=1e-3)
+    np.testing.assert_allclose(
+        c['joints_2d'], pin * K[[0, 1], [0, 1]] + K[:2, 2], atol=1e-3)
     # Joints lie on the axes of capsules: their pixels are human.
     px = np.round(c['joints_2d']).astype(int)
     hit = c['human_mask'][np.arange(4)[:, None], px[..., 1], px[..., 0]]
@@ -75,16 +84,16 @@ def test_joints_project_to_2d(orbit_clip):
 
 
 def test_static_body_static_camera_zero_flow():
-    clip = make_clip('procedural:static', camera=0, image_size=SIZE,
-                     seed=0, num_frames=3)
+    clip = make_clip(
+        'procedural:static', camera=0, image_size=SIZE, seed=0, num_frames=3)
     np.testing.assert_allclose(clip['flow'], 0, atol=1e-3)
     assert not clip['occlusion'].any()
     np.testing.assert_array_equal(clip['frames'][0], clip['frames'][2])
 
 
 def test_static_camera_background_flow_is_zero():
-    clip = make_clip('procedural:walk', camera=1, image_size=SIZE, seed=2,
-                     num_frames=3)
+    clip = make_clip(
+        'procedural:walk', camera=1, image_size=SIZE, seed=2, num_frames=3)
     bg = ~clip['human_mask'][:-1]
     assert np.all(clip['flow'][bg] == 0)
     assert np.abs(clip['flow'][~bg]).max() > 0.2
@@ -93,20 +102,25 @@ def test_static_camera_background_flow_is_zero():
 def test_bone_lengths_constant(orbit_clip):
     joints = orbit_clip['joints_3d_cam'].astype(np.float64)
     bones = np.array(H36M_BONES)
-    lengths = np.linalg.norm(joints[:, bones[:, 1]] - joints[:, bones[:, 0]],
-                             axis=-1)
+    lengths = np.linalg.norm(
+        joints[:, bones[:, 1]] - joints[:, bones[:, 0]], axis=-1)
     assert np.ptp(lengths, axis=0).max() < 1e-5
 
 
 def test_occlusion_marks_hidden_points():
     # Jumping jacks seen from the side: arms sweep over the torso.
-    clip = make_clip('procedural:jumping_jacks', camera=1, image_size=SIZE,
-                     seed=4, num_frames=3)
+    clip = make_clip(
+        'procedural:jumping_jacks',
+        camera=1,
+        image_size=SIZE,
+        seed=4,
+        num_frames=3)
     occ = clip['occlusion']
     assert occ.any()
     # Occluded pixels are human at t or next to it (static background).
-    near = cv2.dilate(clip['human_mask'][:-1].astype(np.uint8).transpose(
-        1, 2, 0), np.ones((5, 5))).transpose(2, 0, 1) > 0
+    near = cv2.dilate(
+        clip['human_mask'][:-1].astype(np.uint8).transpose(1, 2, 0),
+        np.ones((5, 5))).transpose(2, 0, 1) > 0
     assert np.all(near[occ])
 
 
@@ -121,10 +135,14 @@ def test_deterministic_by_seed():
 
 def test_mocap_array_input(fixtures):
     from mmflowpose.datasets import load_mocap
-    motion = load_mocap(fixtures('mocap', 'usc_cs520_starter',
-                                 '07_05-walk.amc'))
-    clip = make_clip(motion, camera=dict(azimuth_deg=45.0), image_size=SIZE,
-                     num_frames=3, seed=0)
+    motion = load_mocap(
+        fixtures('mocap', 'usc_cs520_starter', '07_05-walk.amc'))
+    clip = make_clip(
+        motion,
+        camera=dict(azimuth_deg=45.0),
+        image_size=SIZE,
+        num_frames=3,
+        seed=0)
     assert clip['fps'] == 120.0 and clip['frames'].shape[0] == 3
     assert clip['human_mask'].any()
 

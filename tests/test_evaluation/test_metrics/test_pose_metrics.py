@@ -25,8 +25,9 @@ def _np_mpjpe(pred, gt, root=0, ids=None):
 
 def _np_pmpjpe(pred, gt):
     out = []
-    for p, g in zip(pred.reshape(-1, *pred.shape[-2:]),
-                    gt.reshape(-1, *gt.shape[-2:])):
+    for p, g in zip(
+            pred.reshape(-1, *pred.shape[-2:]), gt.reshape(-1,
+                                                           *gt.shape[-2:])):
         p0, g0 = p - p.mean(0), g - g.mean(0)
         rot, _ = Rotation.align_vectors(g0, p0)
         r = rot.apply(p0)
@@ -39,13 +40,13 @@ def test_functions_against_numpy():
     gt = RNG.normal(size=(4, 6, 17, 3))
     pred = gt + RNG.normal(size=gt.shape) * 0.05
     tp, tg = torch.from_numpy(pred), torch.from_numpy(gt)
-    np.testing.assert_allclose(mpjpe_errors(tp, tg).numpy(),
-                               _np_mpjpe(pred, gt))
+    np.testing.assert_allclose(
+        mpjpe_errors(tp, tg).numpy(), _np_mpjpe(pred, gt))
     np.testing.assert_allclose(
         mpjpe_errors(tp, tg, 0, [1, 2, 5]).numpy(),
         _np_mpjpe(pred, gt, 0, [1, 2, 5]))
-    np.testing.assert_allclose(p_mpjpe_errors(tp, tg).numpy(),
-                               _np_pmpjpe(pred, gt), atol=1e-9)
+    np.testing.assert_allclose(
+        p_mpjpe_errors(tp, tg).numpy(), _np_pmpjpe(pred, gt), atol=1e-9)
     # N-MPJPE: brute-force the best scale on a grid.
     p0 = pred[0, 0] - pred[0, 0, :1]
     g0 = gt[0, 0] - gt[0, 0, :1]
@@ -54,11 +55,12 @@ def test_functions_against_numpy():
     s = grid[int(np.argmin(costs))]
     np.testing.assert_allclose(
         n_mpjpe_errors(tp, tg)[0, 0].numpy(),
-        np.linalg.norm(s * p0 - g0, axis=-1), atol=1e-4)
+        np.linalg.norm(s * p0 - g0, axis=-1),
+        atol=1e-4)
     acc = (pred[:, 2:] - 2 * pred[:, 1:-1] + pred[:, :-2]) - (
         gt[:, 2:] - 2 * gt[:, 1:-1] + gt[:, :-2])
-    np.testing.assert_allclose(acceleration_errors(tp, tg).numpy(),
-                               np.linalg.norm(acc, axis=-1))
+    np.testing.assert_allclose(
+        acceleration_errors(tp, tg).numpy(), np.linalg.norm(acc, axis=-1))
 
 
 def test_hand_computed():
@@ -72,16 +74,17 @@ def test_hand_computed():
     still = torch.zeros(3, 1, 3)
     moving = torch.tensor([[0., 0, 0], [1, 0, 0], [3, 0, 0]])[:, None]
     # second difference (3 - 2 + 0) = 1
-    assert torch.allclose(acceleration_errors(moving, still),
-                          torch.tensor([[1.]]))
+    assert torch.allclose(
+        acceleration_errors(moving, still), torch.tensor([[1.]]))
 
 
 def _dict_samples(pred, gt, style):
     if style == 'simple':
         return [dict(pred_pose3d=p, gt_pose3d=g) for p, g in zip(pred, gt)]
     return [
-        dict(pred_instances=dict(keypoints=p[None]),
-             gt_instances=dict(lifting_target=g[None]))
+        dict(
+            pred_instances=dict(keypoints=p[None]),
+            gt_instances=dict(lifting_target=g[None]))
         for p, g in zip(pred, gt)
     ]
 
@@ -91,11 +94,13 @@ def test_metrics_sums_not_means_of_means(style):
     gt = RNG.normal(size=(5, 7, 17, 3))
     pred = gt + RNG.normal(size=gt.shape) * 0.02
     pred_t, gt_t = torch.from_numpy(pred), torch.from_numpy(gt)
-    ids = [list(
-        ('root', 'right_hip', 'right_knee', 'right_foot', 'left_hip',
-         'left_knee', 'left_foot', 'spine', 'thorax', 'neck_base', 'head',
-         'left_shoulder', 'left_elbow', 'left_wrist', 'right_shoulder',
-         'right_elbow', 'right_wrist')).index(n) for n in H36M_EVAL_JOINT_NAMES]
+    ids = [
+        list(('root', 'right_hip', 'right_knee', 'right_foot', 'left_hip',
+              'left_knee', 'left_foot', 'spine', 'thorax', 'neck_base', 'head',
+              'left_shoulder', 'left_elbow', 'left_wrist', 'right_shoulder',
+              'right_elbow', 'right_wrist')).index(n)
+        for n in H36M_EVAL_JOINT_NAMES
+    ]
     cases = [
         (MPJPEMetric(joint_names=H36M_EVAL_JOINT_NAMES),
          _np_mpjpe(pred, gt, 0, ids).mean() * 1000),
@@ -141,5 +146,5 @@ def test_mask_nan_and_errors():
     with pytest.raises(ValueError, match='unit_scale'):
         MPJPEMetric(unit_scale=0)
     with pytest.raises(ValueError, match='sequences'):
-        AccelErrorMetric().process({}, [dict(pred_pose3d=gt[0],
-                                             gt_pose3d=gt[0])])
+        AccelErrorMetric().process({},
+                                   [dict(pred_pose3d=gt[0], gt_pose3d=gt[0])])

@@ -22,11 +22,10 @@ def _walk(T, B=1, seed=0):
     """Procedural walking-like clip: (B, T, 17, 3) camera coords (m)."""
     gen = torch.Generator().manual_seed(seed)
     rest = torch.tensor(
-        [[0, 0, 0], [-.13, 0, 0], [-.13, .44, 0], [-.13, .88, 0],
-         [.13, 0, 0], [.13, .44, 0], [.13, .88, 0], [0, -.24, 0],
-         [0, -.5, 0], [0, -.6, 0], [0, -.72, 0], [.17, -.45, 0],
-         [.17, -.18, 0], [.17, .06, 0], [-.17, -.45, 0], [-.17, -.18, 0],
-         [-.17, .06, 0]],
+        [[0, 0, 0], [-.13, 0, 0], [-.13, .44, 0], [-.13, .88, 0], [.13, 0, 0],
+         [.13, .44, 0], [.13, .88, 0], [0, -.24, 0], [0, -.5, 0], [0, -.6, 0],
+         [0, -.72, 0], [.17, -.45, 0], [.17, -.18, 0], [.17, .06, 0],
+         [-.17, -.45, 0], [-.17, -.18, 0], [-.17, .06, 0]],
         dtype=torch.float64)
     t = torch.arange(T, dtype=torch.float64)[:, None]
     phase = 2 * math.pi * t / 30 + torch.rand(B, 1, 1, generator=gen) * 6
@@ -38,8 +37,8 @@ def _walk(T, B=1, seed=0):
         for j, amp in zip(arm, (0.08, 0.15)):
             swing[:, :, j, 2] = sign * amp * torch.sin(phase[..., 0])
     pose = rest + swing
-    root = torch.stack([0.01 * t[:, 0] - 0.2, 0.03 * torch.zeros(T),
-                        5 + 0.0 * t[:, 0]], -1)
+    root = torch.stack(
+        [0.01 * t[:, 0] - 0.2, 0.03 * torch.zeros(T), 5 + 0.0 * t[:, 0]], -1)
     return pose + root[None, :, None, :]
 
 
@@ -74,12 +73,14 @@ def test_batched_matches_per_frame_loop():
     steps = 60
     opt = PoseOptimizer(
         flow_loss=None,
-        temporal_loss=dict(type='TemporalLoss', joint_weight=0,
-                           camera_weight=0),
-        camera='perspective', max_steps=steps, stop_tol=0,
+        temporal_loss=dict(
+            type='TemporalLoss', joint_weight=0, camera_weight=0),
+        camera='perspective',
+        max_steps=steps,
+        stop_tol=0,
         window_size=None)
-    out = opt.optimize(init, kp, camera=dict(focal=FOCAL, center=CENTER,
-                                             translation=trans0))
+    out = opt.optimize(
+        init, kp, camera=dict(focal=FOCAL, center=CENTER, translation=trans0))
     assert out['steps'] == [steps]
     # Straightforward reference: one frame at a time, same losses and Adam.
     for b in range(2):
@@ -91,32 +92,38 @@ def test_batched_matches_per_frame_loop():
                 adam.zero_grad()
                 pts = project_perspective(pose + trans[..., None, :], FOCAL,
                                           CENTER)
-                loss = (400 * pose3d_consistency_loss(
-                    pose, rel0[b, t][None, None]) +
-                        0.01 * reprojection_2d_loss(pts, kp[b, t][None, None])
-                        + 1e4 * bone_length_loss(pose, bones, ref[b:b + 1]))
+                loss = (
+                    400 * pose3d_consistency_loss(pose, rel0[b, t][None, None])
+                    + 0.01 * reprojection_2d_loss(pts, kp[b, t][None, None]) +
+                    1e4 * bone_length_loss(pose, bones, ref[b:b + 1]))
                 loss.backward()
                 adam.step()
-            assert torch.allclose(out['pose'][b, t], pose[0, 0].detach(),
-                                  atol=1e-6)
-            assert torch.allclose(out['camera']['translation'][b, t],
-                                  trans[0, 0].detach(), atol=1e-6)
+            assert torch.allclose(
+                out['pose'][b, t], pose[0, 0].detach(), atol=1e-6)
+            assert torch.allclose(
+                out['camera']['translation'][b, t],
+                trans[0, 0].detach(),
+                atol=1e-6)
 
 
 def test_perspective_full_objective_lowers_error():
     gt, kp, init = _perspective_problem(T=40, B=1)
     jflow = project_perspective(gt, FOCAL, CENTER).diff(dim=1)
-    opt = PoseOptimizer(camera='perspective', max_steps=300,
-                        window_size=None)
-    out = opt.optimize(init.float(), kp.float(), joint_flow=jflow.float(),
-                       camera=dict(focal=FOCAL, center=CENTER))
+    opt = PoseOptimizer(camera='perspective', max_steps=300, window_size=None)
+    out = opt.optimize(
+        init.float(),
+        kp.float(),
+        joint_flow=jflow.float(),
+        camera=dict(focal=FOCAL, center=CENTER))
     assert _mpjpe(out['pose'].double(), gt) < 0.8 * _mpjpe(init, gt)
     assert out['pose_camera'].shape == gt.shape
     assert out['pose'].dtype == torch.float32
     hist = out['history']
     assert hist[-1]['loss'] < hist[0]['loss']
-    assert {'loss_opt', 'loss_3d', 'loss_2d', 'loss_temp_joints',
-            'loss_temp_camera', 'loss_temp_bones'} <= set(hist[0])
+    assert {
+        'loss_opt', 'loss_3d', 'loss_2d', 'loss_temp_joints',
+        'loss_temp_camera', 'loss_temp_bones'
+    } <= set(hist[0])
 
 
 def test_weak_camera_and_early_stop():
@@ -142,10 +149,13 @@ def test_nan_and_zero_score_inputs():
     scores[0, 6, 2] = 0
     kp[0, 6, 2] = 1e6  # garbage behind a zero score
     jflow[0, 2, :4] = float('nan')
-    opt = PoseOptimizer(camera='perspective', max_steps=100,
-                        window_size=None)
-    out = opt.optimize(init, kp, scores, joint_flow=jflow,
-                       camera=dict(focal=FOCAL, center=CENTER))
+    opt = PoseOptimizer(camera='perspective', max_steps=100, window_size=None)
+    out = opt.optimize(
+        init,
+        kp,
+        scores,
+        joint_flow=jflow,
+        camera=dict(focal=FOCAL, center=CENTER))
     assert torch.isfinite(out['pose']).all()
     assert torch.isfinite(out['camera']['translation']).all()
     assert _mpjpe(out['pose'], gt) < _mpjpe(init, gt)
@@ -155,15 +165,19 @@ def test_windows_match_whole_clip_for_separable_losses():
     gt, kp, init = _perspective_problem(T=50, B=2)
     kwargs = dict(
         flow_loss=None,
-        temporal_loss=dict(type='TemporalLoss', joint_weight=0,
-                           camera_weight=0),
-        camera='perspective', max_steps=40, stop_tol=0)
+        temporal_loss=dict(
+            type='TemporalLoss', joint_weight=0, camera_weight=0),
+        camera='perspective',
+        max_steps=40,
+        stop_tol=0)
     cam = dict(focal=FOCAL, center=CENTER)
-    whole = PoseOptimizer(window_size=None, **kwargs).optimize(
-        init, kp, camera=cam)
+    whole = PoseOptimizer(
+        window_size=None, **kwargs).optimize(
+            init, kp, camera=cam)
     windowed = PoseOptimizer(
         window_size=16, window_overlap=5, windows_per_batch=3,
-        **kwargs).optimize(init, kp, camera=cam)
+        **kwargs).optimize(
+            init, kp, camera=cam)
     assert len(windowed['steps']) > 1
     # Not bit-exact: the mean over fewer frames scales the gradients, and
     # Adam is scale-invariant only up to its eps (measured 4e-6 m).
@@ -175,10 +189,12 @@ def test_windows_with_temporal_terms_close_to_whole_clip():
     jflow = project_perspective(gt, FOCAL, CENTER).diff(dim=1)
     cam = dict(focal=FOCAL, center=CENTER)
     kw = dict(camera='perspective', max_steps=150, stop_tol=0)
-    whole = PoseOptimizer(window_size=None, **kw).optimize(
-        init, kp, joint_flow=jflow, camera=cam)
-    win = PoseOptimizer(window_size=25, window_overlap=8, **kw).optimize(
-        init, kp, joint_flow=jflow, camera=cam)
+    whole = PoseOptimizer(
+        window_size=None, **kw).optimize(
+            init, kp, joint_flow=jflow, camera=cam)
+    win = PoseOptimizer(
+        window_size=25, window_overlap=8, **kw).optimize(
+            init, kp, joint_flow=jflow, camera=cam)
     assert (whole['pose'] - win['pose']).norm(dim=-1).max() < 0.01
 
 
@@ -209,8 +225,8 @@ def test_errors():
     gt, kp, init = _perspective_problem(T=5, B=1)
     opt = PoseOptimizer(max_steps=1, window_size=None)
     with pytest.raises(ValueError, match='flow has 2 pairs'):
-        opt.optimize(init, kp, flow=torch.zeros(1, 2, 2, 8, 8),
-                     image_size=(8, 8))
+        opt.optimize(
+            init, kp, flow=torch.zeros(1, 2, 2, 8, 8), image_size=(8, 8))
     with pytest.raises(ValueError, match='joint_flow'):
         opt.optimize(init, kp, joint_flow=torch.zeros(1, 5, 17, 2))
     with pytest.raises(ValueError, match='skeleton'):
@@ -230,11 +246,11 @@ def test_errors():
 
 
 def test_registry_and_single_frame():
-    opt = MODELS.build(dict(type='PoseOptimizer', max_steps=5,
-                            flow_loss=None))
+    opt = MODELS.build(dict(type='PoseOptimizer', max_steps=5, flow_loss=None))
     assert 'PoseOptimizer(camera=' in repr(opt)
     gt = _walk(1)
-    kp = project_weak_perspective(gt, torch.tensor([[200., 50., 60.]]).double())
+    kp = project_weak_perspective(gt,
+                                  torch.tensor([[200., 50., 60.]]).double())
     out = opt.optimize(gt, kp)
     assert out['pose'].shape == gt.shape and out['steps'] == [5]
 
@@ -253,12 +269,18 @@ def test_chunked_clip_matches_whole_clip():
     cam = torch.tensor([[300., 64., 64.]]).expand(1, T, 3)
     keypoints = cam[..., None, :1] * gt[..., :2] + cam[..., None, 1:]
     init = gt + 0.02 * torch.randn_like(gt)
-    common = dict(max_steps=60, stop_tol=0, window_size=30,
-                  window_overlap=6, flow_loss=None)
-    whole = PoseOptimizer(chunk_frames=None, **common).optimize(
-        init, keypoints, camera=cam.clone())
-    chunked = PoseOptimizer(chunk_frames=40, **common).optimize(
-        init, keypoints, camera=cam.clone())
+    common = dict(
+        max_steps=60,
+        stop_tol=0,
+        window_size=30,
+        window_overlap=6,
+        flow_loss=None)
+    whole = PoseOptimizer(
+        chunk_frames=None, **common).optimize(
+            init, keypoints, camera=cam.clone())
+    chunked = PoseOptimizer(
+        chunk_frames=40, **common).optimize(
+            init, keypoints, camera=cam.clone())
     assert chunked['pose'].shape == whole['pose'].shape
     assert torch.isfinite(chunked['pose']).all()
     # per-chunk bone and camera-scale references move every frame a little

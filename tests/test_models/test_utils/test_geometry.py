@@ -23,9 +23,13 @@ def _rand(*shape, dtype=torch.float64, seed=0):
 
 
 def _random_rotation(n, seed=0):
-    q, _ = torch.linalg.qr(torch.randn(
-        n, 3, 3, generator=torch.Generator().manual_seed(seed),
-        dtype=torch.float64))
+    q, _ = torch.linalg.qr(
+        torch.randn(
+            n,
+            3,
+            3,
+            generator=torch.Generator().manual_seed(seed),
+            dtype=torch.float64))
     det = torch.linalg.det(q)
     return q * torch.where(det < 0, -1.0, 1.0)[:, None, None]
 
@@ -106,8 +110,8 @@ class TestFitWeakPerspective:
     def test_convention_degenerate(self):
         pts = torch.zeros(1, 4, 3)
         x = torch.full((1, 4, 2), 7.)
-        assert torch.equal(fit_weak_perspective(pts, x),
-                           torch.tensor([[0., 7., 7.]]))
+        assert torch.equal(
+            fit_weak_perspective(pts, x), torch.tensor([[0., 7., 7.]]))
         w = torch.zeros(1, 4)
         assert torch.equal(fit_weak_perspective(pts, x, w), torch.zeros(1, 3))
 
@@ -118,8 +122,7 @@ class TestProjectPerspective:
     def test_smoke_batch(self, lead, dtype):
         pts = torch.rand(*lead, 5, 3, dtype=dtype) + 1
         f = torch.rand(*lead, 2, dtype=dtype)
-        out = project_perspective(pts, f, f, torch.rand(*lead, 3,
-                                                        dtype=dtype),
+        out = project_perspective(pts, f, f, torch.rand(*lead, 3, dtype=dtype),
                                   torch.rand(*lead, 2, dtype=dtype))
         assert out.shape == (*lead, 5, 2) and out.dtype == dtype
 
@@ -137,8 +140,8 @@ class TestProjectPerspective:
         k = torch.tensor([-0.2, 0.24, -0.003], dtype=torch.float64)
         p = torch.tensor([-0.0015, -0.0009], dtype=torch.float64)
         out = project_perspective(pts, f, c, k, p)
-        ref = _np_distort_project(pts.numpy(), f.numpy(), c.numpy(),
-                                  k.numpy(), p.numpy())
+        ref = _np_distort_project(pts.numpy(), f.numpy(), c.numpy(), k.numpy(),
+                                  p.numpy())
         np.testing.assert_allclose(out.numpy(), ref, rtol=1e-12)
 
     def test_matches_mmpose_simple_camera(self):
@@ -146,12 +149,16 @@ class TestProjectPerspective:
         pts = _rand(4, 17, 3).numpy() - 0.5
         pts[..., 2] += 4
         param = dict(
-            R=np.eye(3), T=np.zeros((3, 1)), f=[[1000.], [1010.]],
-            c=[[500.], [490.]], k=[[-0.2], [0.2], [0.01]],
+            R=np.eye(3),
+            T=np.zeros((3, 1)),
+            f=[[1000.], [1010.]],
+            c=[[500.], [490.]],
+            k=[[-0.2], [0.2], [0.01]],
             p=[[0.001], [-0.002]])
         ref = SimpleCamera(param).camera_to_pixel(pts.astype(np.float32))
         out = project_perspective(
-            torch.from_numpy(pts), torch.tensor([1000., 1010.]).double(),
+            torch.from_numpy(pts),
+            torch.tensor([1000., 1010.]).double(),
             torch.tensor([500., 490.]).double(),
             torch.tensor([-0.2, 0.2, 0.01]).double(),
             torch.tensor([0.001, -0.002]).double())
@@ -193,8 +200,9 @@ class TestWorldToCamera:
         T = torch.tensor([[1.], [2.], [3.]], dtype=torch.float64)
         pts = _rand(5, 17, 3)
         cam = world_to_camera(pts, R, T)
-        ref = SimpleCamera(dict(R=R.numpy(), T=T.numpy(), f=[[1.], [1.]],
-                                c=[[0.], [0.]])).world_to_camera(pts.numpy())
+        ref = SimpleCamera(
+            dict(R=R.numpy(), T=T.numpy(), f=[[1.], [1.]],
+                 c=[[0.], [0.]])).world_to_camera(pts.numpy())
         np.testing.assert_allclose(cam.numpy(), ref, atol=1e-5)
         assert torch.allclose(camera_to_world(cam, R, T[:, 0]), pts)
 
@@ -203,8 +211,8 @@ class TestWorldToCamera:
         T = torch.tensor([1., 0., 0.])
         pts = torch.tensor([[2., 0., 0.]])
         # (2 - 1, 0, 0) @ R = first row of R.
-        assert torch.equal(world_to_camera(pts, R, T),
-                           torch.tensor([[0., 1., 0.]]))
+        assert torch.equal(
+            world_to_camera(pts, R, T), torch.tensor([[0., 1., 0.]]))
 
     def test_batch_and_gradcheck(self):
         R = _random_rotation(3).requires_grad_()
@@ -246,10 +254,11 @@ class TestBones:
     def test_closed_form(self):
         pose = torch.tensor([[0., 0., 0.], [3., 4., 0.], [3., 4., 12.]])
         bones = [[0, 1], [1, 2]]
-        assert torch.equal(bone_vectors(pose, bones),
-                           torch.tensor([[3., 4., 0.], [0., 0., 12.]]))
-        assert torch.equal(bone_lengths(pose, torch.tensor(bones)),
-                           torch.tensor([5., 12.]))
+        assert torch.equal(
+            bone_vectors(pose, bones),
+            torch.tensor([[3., 4., 0.], [0., 0., 12.]]))
+        assert torch.equal(
+            bone_lengths(pose, torch.tensor(bones)), torch.tensor([5., 12.]))
 
     def test_batch_numpy(self):
         from mmflowpose.models.utils.skeleton import load_skeleton
@@ -258,8 +267,9 @@ class TestBones:
         out = bone_lengths(pose, sk.bone_index())
         assert out.shape == (2, 5, len(sk.bones))
         ref = np.stack([
-            np.linalg.norm(pose.numpy()[..., b, :] - pose.numpy()[..., a, :],
-                           axis=-1) for a, b in sk.bones
+            np.linalg.norm(
+                pose.numpy()[..., b, :] - pose.numpy()[..., a, :], axis=-1)
+            for a, b in sk.bones
         ], -1)
         np.testing.assert_allclose(out.numpy(), ref)
 
@@ -319,7 +329,8 @@ class TestProcrustes:
         target = torch.rand(1, 5, 3)
         out = procrustes_align(pred, target)
         assert torch.isfinite(out).all()
-        assert torch.allclose(out, target.mean(-2, keepdim=True).expand_as(out))
+        assert torch.allclose(out,
+                              target.mean(-2, keepdim=True).expand_as(out))
 
     def test_gradcheck(self):
         pred = _rand(2, 6, 3).requires_grad_()
@@ -345,8 +356,8 @@ class TestSampleAtPoints:
                 x0, y0 = int(np.floor(x)), int(np.floor(y))
                 x1, y1 = min(x0 + 1, 6), min(y0 + 1, 4)
                 ax, ay = x - x0, y - y0
-                ref = ((1 - ax) * (1 - ay) * f[n, :, y0, x0] +
-                       ax * (1 - ay) * f[n, :, y0, x1] +
+                ref = ((1 - ax) * (1 - ay) * f[n, :, y0, x0] + ax *
+                       (1 - ay) * f[n, :, y0, x1] +
                        (1 - ax) * ay * f[n, :, y1, x0] +
                        ax * ay * f[n, :, y1, x1])
                 np.testing.assert_allclose(out[n, j].numpy(), ref)

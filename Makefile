@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 REQS := requirements/constraints.txt requirements/runtime.txt \
         requirements/nodeps.txt requirements/tests.txt setup.py
 
-.PHONY: install install-demo test demo benchmark clean
+.PHONY: install install-demo test lint demo benchmark clean
 
 install: $(STAMP)
 
@@ -33,8 +33,11 @@ $(STAMP): $(REQS)
 	$(PY) -c "import mmflowpose; mmflowpose.utils.register_all_modules()"
 	touch $(STAMP)
 
-test: install-demo
+test: install-demo lint
 	$(PY) -m pytest tests -q
+
+lint: install
+	$(PY) -m flake8 mmflowpose tools demo benchmarks configs tests
 
 demo: install-demo
 	$(PY) demo/flowpose_demo.py --offline --out-dir outputs/demo

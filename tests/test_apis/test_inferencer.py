@@ -1,9 +1,10 @@
 """FlowPoseInferencer on real frames: layout, windows, files, bad inputs.
 
-The refiner is written elsewhere; ``DISRefiner`` below fills the
-``refine_clip`` contract from real computations (OpenCV DIS flow on the
-frames, a temporal average of the estimated poses, discs around the 2D
-joints) so that the inferencer's plumbing is tested on real data.
+The plumbing tests (windows, files, bad inputs) use ``DISRefiner``, a
+fast refiner that fills the ``refine_clip`` contract from real computations
+(OpenCV DIS flow on the frames, a temporal average of the estimated poses,
+discs around the 2D joints); ``test_real_refiner_on_real_frames`` runs the
+shipped FlowPoseRefiner setup end to end.
 """
 import json
 import os
@@ -292,3 +293,53 @@ def test_registry_and_build_refiner():
                 ])))
         assert type(refiner).__name__ == 'FlowPoseRefiner'
         assert hasattr(refiner, 'refine_clip') and not refiner.training
+
+
+def test_real_refiner_on_real_frames(fixtures, tmp_path):
+    """The shipped offline setup (mediapipe + FlowPoseRefiner with the
+    small RAFT) on the real mmpose demo video, downscaled to keep the CPU
+    time of RAFT in check."""
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    capture = cv2.VideoCapture(fixtures('mmpose', 'demo', 'demo.mp4'))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(cv2.resize(frame, (512, 288),
+                                 interpolation=cv2.INTER_AREA))
+    assert len(frames) == 5
+    refine_cfg = dict(
+        type='FlowPoseRefiner',
+        num_cycles=1,
+        flow_networks=[
+            dict(
+                config=osp.join(repo, 'configs', 'training',
+                                'raft-small_synthetic.py'),
+                checkpoint=osp.join(repo, 'checkpoints',
+                                    'raft-small_synthetic.pth'))
+        ],
+        pose_optimizer=dict(type='PoseOptimizer', max_steps=100),
+        sketch_head=dict(type='PoseSketchFlowHead', square_size=3),
+        flow_finetuner=dict(passes=1, batch_size=4))
+    inferencer = FlowPoseInferencer(
+        pose_estimator='mediapipe', refine_cfg=refine_cfg, window=5,
+        overlap=1, show_progress=False)
+    out = inferencer(frames, out_dir=str(tmp_path / 'out'), save_flow=True)
+    assert len(out['predictions']) == len(out['predictions_unrefined']) == 5
+    found = [t for t, people in enumerate(out['predictions']) if people]
+    assert found, 'mediapipe found nobody in the demo video'
+    instance = out['predictions'][found[0]][0]
+    assert np.asarray(instance['keypoints']).shape == (17, 3)
+    assert np.asarray(instance['keypoint_scores']).shape == (17, )
+    unrefined = out['predictions_unrefined'][found[0]][0]
+    assert not np.allclose(instance['keypoints'], unrefined['keypoints'])
+    written = {osp.basename(k): v for k, v in out['files'].items()}
+    names = sorted(written)
+    json_name = [n for n in names if n.endswith('.json') and
+                 not n.endswith(('_unrefined.json', '_meta.json'))][0]
+    with open(written[json_name]) as file:
+        assert len(json.load(file)) == 5
+    video_name = [n for n in names if n.endswith('.mp4')][0]
+    video = cv2.VideoCapture(written[video_name])
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 5

@@ -148,7 +148,12 @@ class FlowPoseRefiner(BaseModel):
     def detect(self, frames: np.ndarray) -> List[Dict]:
         """Run the frame estimators: dicts with ``keypoints_2d`` (T, J, 2),
         ``keypoint_scores`` (T, J) and ``pose3d`` (T, J, 3)."""
-        return [est.estimate(frames) for est in self.frame_estimators]
+        detections = []
+        for estimator in self.frame_estimators:
+            if hasattr(estimator, 'reset'):
+                estimator.reset()  # a new clip: no tracking from the last
+            detections.append(estimator.estimate(frames))
+        return detections
 
     def estimate_pose(self,
                       keypoints_2d: np.ndarray,

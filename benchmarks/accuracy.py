@@ -23,7 +23,11 @@ flow: px, EPE over non-occluded pixels):
   in the pose step and with the oracle sketch (ground-truth joints);
 - per cycle, the EPE of the sketch's displacements against the EPE of the
   base flow on the same pixels (the sketch can only help where it wins);
-- Gaussian, Savitzky-Golay and One-Euro smoothing of the initial poses.
+- Gaussian, Savitzky-Golay and One-Euro smoothing of the initial poses;
+- the seed's per-frame loop (``per_frame_loop``: frame t optimised alone
+  with frame t-1 fixed, the same objective and inputs as the refiner's
+  pose step, bone lengths tied to the previous frame), and its wall time
+  against the refiner's batched pose step on the same clips.
 
 Loss weights come from ``configs/_base_/models/flowpose_refiner.py`` (the
 paper's); the sketch squares are scaled to the image (31 px at ~1000 px ->
@@ -372,6 +376,140 @@ def run_ablation(optimizers, item, pose_init, flow_init, sums, terms):
                 rec.add('steps', sum(out['steps']), 1)
 
 
+def per_frame_loop(optimizer, init_pose, keypoints_2d, scores, flow,
+                   image_size):
+    """The seed's per-frame loop, made fair (a baseline, pose only).
+
+    Frame t's joints and camera are optimised alone with frame t-1 fixed at
+    its already optimised value, through the optimiser's own
+    :meth:`PoseOptimizer.objective` on the 2-frame window (t-1, t): the
+    same terms, weights, camera model and dense flow input as the batched
+    refiner. Terms that are means over frames (L_3D, L_2D, bones) are made
+    frame t's alone: frame t-1's detections get score 0 (L_2D is a masked
+    mean), and L_3D / bones, whose frame t-1 part is exactly 0 (its target
+    is its own optimised pose / bone lengths), are multiplied by the window
+    length. Bone lengths are tied to the PREVIOUS optimised frame's (the
+    seed's scheme; frame 0 to its own initial lengths). Adam with the
+    optimiser's lr, up to ``max_steps`` per frame, early stop on the pose
+    exactly as :meth:`PoseOptimizer._solve` does.
+
+    Args:
+        optimizer (PoseOptimizer): the refiner's pose optimiser.
+        init_pose (Tensor): (B, T, J, 3) initial joints (metres).
+        keypoints_2d (Tensor): (B, T, J, 2) detections (px).
+        scores (Tensor): (B, T, J) detection scores (0 = missing).
+        flow (Tensor): (B, T-1, 2, H, W) forward flow (px).
+        image_size (tuple[int, int]): (H, W) of the frames.
+
+    Returns:
+        dict: ``pose`` (B, T, J, 3) and ``steps`` (list of T Adam step
+        counts).
+    """
+    from mmflowpose.models.losses import reference_bone_lengths
+    opt = optimizer
+    data, B, T, J = opt._check_inputs(init_pose, keypoints_2d, scores, flow,
+                                      None, None, image_size, None, None,
+                                      None)
+    data = opt._init_camera(data)
+    bones = opt.skeleton.bone_index(init_pose.device)
+    pairs = ('flow', 'joint_flow', 'backward_flow', 'backward_joint_flow',
+             'flow_weights')
+    poses, cams, steps = [], [], []
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(opt.seed)
+        for t in range(T):
+            lo = max(t - 1, 0)
+            window = {}
+            for key, value in data.items():
+                if key in ('cam_scale', 'flow_scale'):
+                    window[key] = value
+                elif key in pairs:
+                    window[key] = value[:, lo:t]
+                else:
+                    window[key] = value[:, lo:t + 1]
+            if t:
+                window['init_pose'] = torch.cat(
+                    [poses[-1], data['init_pose'][:, t:t + 1]], 1)
+                window['scores'] = torch.cat([
+                    torch.zeros_like(data['scores'][:, :1]),
+                    data['scores'][:, t:t + 1]
+                ], 1)
+                window['ref_lengths'] = reference_bone_lengths(
+                    poses[-1], bones)
+            else:
+                window['ref_lengths'] = reference_bone_lengths(
+                    data['init_pose'][:, :1], bones)
+            size = t + 1 - lo
+            pose = data['init_pose'][:, t:t + 1].clone().requires_grad_(True)
+            if opt.camera == 'weak':
+                cam = torch.zeros_like(data['cam0'][:, t:t + 1])
+            else:
+                cam = data['translation'][:, t:t + 1].clone()
+            cam.requires_grad_(True)
+            adam = torch.optim.Adam([pose, cam], lr=opt.lr)
+            last = pose.detach().clone()
+            step = 0
+            while step < opt.max_steps:
+                adam.zero_grad(set_to_none=True)
+                if t:
+                    full_pose = torch.cat([poses[-1], pose], 1)
+                    full_cam = torch.cat([cams[-1], cam], 1)
+                else:
+                    full_pose, full_cam = pose, cam
+                terms = opt.objective(full_pose, full_cam, window)
+                if not terms:
+                    break
+                for key in ('loss_3d', 'loss_temp_bones'):
+                    if key in terms:
+                        terms[key] = terms[key] * size
+                sum(terms.values()).backward()
+                adam.step()
+                step += 1
+                if step % opt.check_every == 0:
+                    with torch.no_grad():
+                        moved = (pose - last).abs().mean().item()
+                        moved /= opt.check_every
+                        last = pose.detach().clone()
+                    if step >= opt.min_steps and moved < opt.stop_tol:
+                        break
+            poses.append(pose.detach())
+            cams.append(cam.detach())
+            steps.append(step)
+    return dict(pose=torch.cat(poses, 1), steps=steps)
+
+
+def run_per_frame_loop(refiner, item, pose_init, flow_init, sums):
+    """Per-frame loop vs the refiner's (batched) pose step, same inputs.
+
+    Both get the initial network flow, the same detections and camera
+    model; each is timed (wall clock, same threads) on the same clip.
+    """
+    sample = item['data_samples']
+    kp, scores = sanitize(sample)
+    args = (torch.from_numpy(pose_init)[None], torch.from_numpy(kp)[None],
+            torch.from_numpy(scores)[None], chw(flow_init)[None].float(),
+            tuple(sample['image_size']))
+    opt = refiner.pose_optimizer
+    with torch.enable_grad():
+        t0 = time.perf_counter()
+        out = per_frame_loop(opt, *args)
+        loop_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        batched = opt.optimize(*args[:3], flow=args[3], image_size=args[4])
+        batched_s = time.perf_counter() - t0
+    add_pose(sums, 'baseline/per_frame_loop', out['pose'][0],
+             sample['gt_pose3d'])
+    add_pose(sums, 'timing/pose_step', batched['pose'][0],
+             sample['gt_pose3d'])
+    frames = len(kp)
+    sums.add('timing/loop_seconds', loop_s, frames)
+    sums.add('timing/pose_step_seconds', batched_s, frames)
+    sums.add('timing/loop_steps', sum(out['steps']), frames)
+    sums.add('timing/loop_early_stops',
+             sum(s < opt.max_steps for s in out['steps']), frames)
+    sums.add('timing/pose_step_steps', sum(batched['steps']), 1)
+
+
 def sketch_diagnostics(refiner, item, output, sums, prefix):
     """EPE of the sketch vs the base flow on the sketch's pixels."""
     sample = item['data_samples']
@@ -462,11 +600,27 @@ def evaluate_setup(name, cfg, clips, val_clips, settings, full, log):
             add_pose(sums, f'baseline/{b_name}',
                      smooth(pose_init, chosen[b_name]['params']),
                      sample['gt_pose3d'])
+        run_per_frame_loop(refiner, item, pose_init, flow_init, sums)
         if full:
             run_ablation(optimizers, item, pose_init, flow_init, sums, terms)
         log(f'[{name}] clip {i + 1}/{len(clips)} {item["name"]}: '
             f'{time.time() - t0:.1f}s')
     n = settings['num_cycles']
+    loop_s, frames = sums.data['timing/loop_seconds']
+    step_s = sums.data['timing/pose_step_seconds'][0]
+    speed = dict(
+        frames=frames,
+        threads=torch.get_num_threads(),
+        per_frame_loop_seconds=loop_s,
+        per_frame_loop_frames_per_s=frames / loop_s,
+        per_frame_loop_steps_per_frame=sums.mean('timing/loop_steps'),
+        per_frame_loop_early_stop_fraction=sums.mean(
+            'timing/loop_early_stops'),
+        pose_step_seconds=step_s,
+        pose_step_frames_per_s=frames / step_s,
+        pose_step_steps_per_clip=sums.mean('timing/pose_step_steps'),
+        pose_step_vs_loop_speedup=loop_s / step_s,
+        pose_step=pose_row(sums, 'timing/pose_step'))
     result = dict(
         pose=dict(
             initial_mpjpe=sums.mean('network/cycle0/mpjpe'),
@@ -484,10 +638,20 @@ def evaluate_setup(name, cfg, clips, val_clips, settings, full, log):
                 for k, v in flow_row(sums, f'network/cycle{n}').items()
             }),
         detections=dict(motion_error_px=sums.mean('detections/motion_error')),
-        baselines={
+        baselines=dict({
             b: dict(pose_row(sums, f'baseline/{b}'), **chosen[b])
             for b in smoothers
         },
+                       per_frame_loop=dict(
+                           pose_row(sums, 'baseline/per_frame_loop'),
+                           params=dict(
+                               max_steps=settings['max_steps'],
+                               bones='previous frame'),
+                           val_mpjpe=None,
+                           seconds=speed['per_frame_loop_seconds'],
+                           frames_per_s=speed[
+                               'per_frame_loop_frames_per_s'])),
+        speed=speed,
         cycles={
             v: [
                 dict(
@@ -584,10 +748,32 @@ def markdown(results):
             lines.append(f"| {b} | {params} | {fmt(row['val_mpjpe'])} | "
                          f"{fmt(row['mpjpe'])} | {fmt(row['p_mpjpe'])} | "
                          f"{fmt(row['accel'])} |")
+        sp = res['speed']
         lines += [
+            f"| refiner pose step only (1 step, initial flow) | | | "
+            f"{fmt(sp['pose_step']['mpjpe'])} | "
+            f"{fmt(sp['pose_step']['p_mpjpe'])} | "
+            f"{fmt(sp['pose_step']['accel'])} |",
             f"| refiner ({len(res['cycles']['network']) - 1} cycles) | | | "
             f"{fmt(p['refined_mpjpe'])} | {fmt(p['refined_p_mpjpe'])} | "
-            f"{fmt(p['refined_accel'])} |", ''
+            f"{fmt(p['refined_accel'])} |", '',
+            'per_frame_loop: the seed\'s per-frame loop (frame t optimised '
+            'alone, frame t-1 fixed; same objective, weights, detections, '
+            'weak camera and initial network flow; bone lengths tied to the '
+            'previous frame\'s; Adam, early stop on the pose; no flow step).',
+            '',
+            f"Pose-step speed on the same {sp['frames']} frames "
+            f"({sp['threads']} thread(s), wall clock): per-frame loop "
+            f"{fmt(sp['per_frame_loop_frames_per_s'], 2)} frames/s "
+            f"({fmt(sp['per_frame_loop_seconds'], 1)} s, "
+            f"{fmt(sp['per_frame_loop_steps_per_frame'], 0)} Adam steps per "
+            f"frame on average, early stop on "
+            f"{fmt(100 * sp['per_frame_loop_early_stop_fraction'], 0)}% of "
+            f"frames); refiner's batched pose step "
+            f"{fmt(sp['pose_step_frames_per_s'], 2)} frames/s "
+            f"({fmt(sp['pose_step_seconds'], 1)} s, "
+            f"{fmt(sp['pose_step_steps_per_clip'], 0)} Adam steps per clip)"
+            f" -> {fmt(sp['pose_step_vs_loop_speedup'], 1)}x.", ''
         ]
         if 'ablation' in res:
             lines += [
@@ -752,6 +938,7 @@ def main(argv=None, settings_override=None):
         pose=primary['pose'],
         flow=primary['flow'],
         baselines=primary['baselines'],
+        speed=primary['speed'],
         cycles=primary['cycles'])
     if 'ablation' in primary:
         results['ablation'] = primary['ablation']

@@ -55,6 +55,16 @@ def test_quick_run_writes_results(tmp_path, fixtures):
     for name in ('gaussian', 'savgol', 'one_euro'):
         assert math.isfinite(results['baselines'][name]['mpjpe']), name
         assert math.isfinite(results['baselines'][name]['accel']), name
+    loop = results['baselines']['per_frame_loop']
+    for key in ('mpjpe', 'p_mpjpe', 'accel', 'seconds', 'frames_per_s'):
+        assert math.isfinite(loop[key]), key
+    speed = results['speed']
+    assert speed['frames'] == results['meta']['num_test_clips'] * 6
+    for key in ('per_frame_loop_frames_per_s', 'pose_step_frames_per_s'):
+        assert speed[key] > 0, key
+    # at most max_steps Adam steps per frame
+    assert 0 < speed['per_frame_loop_steps_per_frame'] <= 20
+    assert 'per_frame_loop' in (out / 'results.md').read_text()
     assert [r['name'] for r in results['ablation']][:5] == [
         'L_3D', '+L_2D', '+L_temp w/o bone', '+bone', '+L_opt'
     ]

@@ -113,6 +113,12 @@ def main(argv=None) -> dict:
         dump_json_atomic(
             dict(config=args.config, metrics=metrics),
             osp.join(cfg.work_dir, 'metrics.json'))
+    if torch.distributed.is_initialized():
+        # leave together and close gloo's threads before the interpreter
+        # exits (otherwise a rank can abort with "terminate called without
+        # an active exception" while the others still finish)
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
     return metrics
 
 

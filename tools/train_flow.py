@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 import torch
+from mmengine.config import DictAction
 
 
 def parse_args(argv=None):
@@ -42,22 +43,19 @@ def parse_args(argv=None):
     parser.add_argument('--threads', type=int, default=1,
                         help='torch threads (default 1: shared machines)')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--cfg-options', nargs='+', default=[],
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         metavar='KEY=VALUE', help='config overrides')
     return parser.parse_args(argv)
 
 
 def build_config(args):
     """The config with the command-line overrides applied."""
-    from mmengine.config import Config, DictAction
+    from mmengine.config import Config
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file {args.config!r} not found')
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
-        namespace = argparse.Namespace()
-        DictAction(option_strings=[], dest='opts')(None, namespace,
-                                                   args.cfg_options)
-        cfg.merge_from_dict(namespace.opts)
+        cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = args.work_dir or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.cache_dir is not None:

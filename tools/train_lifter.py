@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 import torch
+from mmengine.config import DictAction
 
 
 def parse_args(argv=None):
@@ -40,16 +41,9 @@ def parse_args(argv=None):
     parser.add_argument('--baseline-samples', type=int, default=4096,
                         help='training samples averaged for the mean pose')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--cfg-options', nargs='+', default=[],
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         metavar='KEY=VALUE', help='config overrides')
     return parser.parse_args(argv)
-
-
-def _parse_options(options):
-    from mmengine.config import DictAction
-    namespace = argparse.Namespace()
-    DictAction(option_strings=[], dest='opts')(None, namespace, options)
-    return namespace.opts
 
 
 def build_config(args):
@@ -59,7 +53,7 @@ def build_config(args):
         raise FileNotFoundError(f'config file {args.config!r} not found')
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
-        cfg.merge_from_dict(_parse_options(args.cfg_options))
+        cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = args.work_dir or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.max_iters is not None:

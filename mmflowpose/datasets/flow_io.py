@@ -13,6 +13,7 @@ import os
 import os.path as osp
 import re
 import tempfile
+import zipfile
 from typing import Optional, Tuple
 
 import numpy as np
@@ -77,6 +78,10 @@ def read_pfm(path: str) -> np.ndarray:
         scale = None
     if match is None or scale is None:
         raise ValueError(f'{path}: malformed PFM header')
+    if not np.isfinite(scale) or scale == 0:
+        # the sign of the scale gives the byte order; nan/inf/0 give none
+        raise ValueError(f'{path}: PFM scale must be a finite non-zero '
+                         f'number, got {scale_line.strip()!r}')
     width, height = int(match.group(1)), int(match.group(2))
     channels = 3 if kind == b'PF' else 1
     endian = '<' if scale < 0 else '>'
@@ -91,6 +96,64 @@ def read_pfm(path: str) -> np.ndarray:
 
 def _finite_valid(flow: np.ndarray) -> np.ndarray:
     return np.isfinite(flow).all(-1) & (np.abs(flow) < UNKNOWN_FLOW).all(-1)
+
+
+def _read_kitti_png(path: str) -> Tuple[np.ndarray, np.ndarray]:
+    import cv2
+    import mmcv
+    with open(path, 'rb') as f:
+        content = f.read()
+    image = cv2.imdecode(
+        np.frombuffer(content, np.uint8), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise ValueError(f'{path}: not a readable PNG image')
+    # An 8-bit or single-channel PNG decodes "fine" into a flow with every
+    # pixel valid; KITTI flow is always 16-bit with 3 channels (u, v, valid).
+    channels = 1 if image.ndim == 2 else image.shape[2]
+    if image.dtype != np.uint16 or channels != 3:
+        raise ValueError(
+            f'{path}: not a KITTI flow png ({image.dtype.itemsize * 8}-bit '
+            f'{channels}-channel image; KITTI flow is 16-bit with 3 '
+            'channels u, v, valid)')
+    try:
+        flow, valid = mmcv.sparse_flow_from_bytes(content)
+    except Exception as error:
+        raise ValueError(f'{path}: not a KITTI flow png ({error})') \
+            from error
+    flow = flow.astype(np.float32)
+    return flow, (valid > 0) & _finite_valid(flow)
+
+
+def _read_npz(path: str) -> Tuple[np.ndarray, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if 'flow' not in data:
+                raise ValueError(f'{path}: .npz has no "flow" array '
+                                 f'(keys {sorted(data.files)})')
+            flow = data['flow']
+            valid = data['valid'] if 'valid' in data else None
+    except ValueError as error:
+        if 'Object arrays' in str(error):
+            raise ValueError(f'{path}: .npz holds pickled objects, which '
+                             'are never loaded (flow and valid must be '
+                             'numeric arrays)') from None
+        if 'pickled data' in str(error):  # not a zip: numpy tried pickle
+            raise ValueError(f'{path}: not an .npz archive') from None
+        raise
+    except (OSError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(f'{path}: not a readable .npz file ({error})') \
+            from error
+    if flow.ndim != 3 or flow.shape[-1] != 2:
+        raise ValueError(f'{path}: flow must be (H, W, 2), got '
+                         f'{flow.shape}')
+    flow = flow.astype(np.float32)
+    if valid is None:
+        return flow, _finite_valid(flow)
+    if valid.shape != flow.shape[:2]:
+        raise ValueError(f'{path}: valid has shape {valid.shape}, the flow '
+                         f'{flow.shape} needs {flow.shape[:2]}')
+    # a stored mask cannot make non-finite flow valid
+    return flow, valid.astype(bool) & np.isfinite(flow).all(-1)
 
 
 def read_flow(path: str) -> Tuple[np.ndarray, np.ndarray]:
@@ -123,28 +186,9 @@ def read_flow(path: str) -> Tuple[np.ndarray, np.ndarray]:
         flow = np.ascontiguousarray(data[..., :2])
         return flow, _finite_valid(flow)
     if ext == '.png':
-        import mmcv
-        with open(path, 'rb') as f:
-            content = f.read()
-        try:
-            flow, valid = mmcv.sparse_flow_from_bytes(content)
-        except Exception as error:
-            raise ValueError(f'{path}: not a KITTI flow png ({error})') \
-                from error
-        flow = flow.astype(np.float32)
-        return flow, (valid > 0) & _finite_valid(flow)
+        return _read_kitti_png(path)
     if ext == '.npz':
-        with np.load(path) as data:
-            if 'flow' not in data:
-                raise ValueError(f'{path}: .npz has no "flow" array '
-                                 f'(keys {sorted(data.files)})')
-            flow = data['flow'].astype(np.float32)
-            valid = data['valid'].astype(bool) if 'valid' in data \
-                else _finite_valid(flow)
-        if flow.ndim != 3 or flow.shape[-1] != 2:
-            raise ValueError(f'{path}: flow must be (H, W, 2), got '
-                             f'{flow.shape}')
-        return flow, valid
+        return _read_npz(path)
     raise ValueError(f'{path}: unknown flow format {ext!r} (expected .flo, '
                      '.pfm, .png or .npz)')
 

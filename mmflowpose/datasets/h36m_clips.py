@@ -15,7 +15,6 @@ The paper's protocol: subjects S9/S11, camera 60457274, every 5th frame
 ground-truth flow exists only at joints (``gt_joint_flow``).
 """
 import os.path as osp
-import pickle
 from collections import defaultdict
 from typing import Dict, List, Optional, Sequence
 
@@ -23,6 +22,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from mmflowpose.registry import DATASETS
+from mmflowpose.utils.safe_pickle import load_pickle
 from .clip_utils import pack_clip
 
 
@@ -200,7 +200,12 @@ class H36MClipDataset(BaseDataset):
             return None
         if not osp.isfile(path):
             raise FileNotFoundError(f'{what} {path!r} not found')
-        rows = np.load(path).astype(np.float32)
+        try:
+            # allow_pickle=False: an object array would unpickle code.
+            rows = np.load(path, allow_pickle=False).astype(np.float32)
+        except (ValueError, OSError, EOFError) as error:
+            raise ValueError(f'{what} {path!r} is not a readable numeric '
+                             f'.npy file: {error}') from error
         if rows.shape != (n_rows, n_joints, channels):
             raise ValueError(f'{what} {path!r} has shape {rows.shape}, '
                              f'expected {(n_rows, n_joints, channels)} to '
@@ -209,14 +214,11 @@ class H36MClipDataset(BaseDataset):
 
     @staticmethod
     def _load_cameras(path: str) -> Dict:
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'camera_param_file {path!r} not found')
-        with open(path, 'rb') as file:
-            try:
-                raw = pickle.load(file, encoding='latin1')
-            except Exception as error:
-                raise ValueError(f'{path!r} is not a camera pickle: '
-                                 f'{error}') from error
+        raw = load_pickle(path, 'camera_param_file')
+        if not isinstance(raw, dict):
+            raise ValueError(f'camera_param_file {path!r} holds a '
+                             f'{type(raw).__name__}, expected a dict keyed '
+                             'by (subject, camera_id)')
         cameras = {}
         for key, value in raw.items():
             camera = {

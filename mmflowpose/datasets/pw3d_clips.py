@@ -19,13 +19,13 @@ root and neck, head = nose; derived joints take the lower score).
 """
 import os
 import os.path as osp
-import pickle
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from mmengine.dataset import BaseDataset
 
 from mmflowpose.registry import DATASETS
+from mmflowpose.utils.safe_pickle import load_pickle
 from .clip_utils import pack_clip
 
 # H36M-17 joint <- SMPL-24 joint ids (a pair means the midpoint)
@@ -120,12 +120,10 @@ class PW3DClipDataset(BaseDataset):
 
     @staticmethod
     def _read(path: str) -> Dict:
-        try:
-            with open(path, 'rb') as file:
-                data = pickle.load(file, encoding='latin1')
-        except Exception as error:
-            raise ValueError(f'{path!r} is not a 3DPW sequence pickle: '
-                             f'{error}') from error
+        data = load_pickle(path, '3DPW sequence file')
+        if not isinstance(data, dict):
+            raise ValueError(f'3DPW sequence file {path!r} holds a '
+                             f'{type(data).__name__}, expected a dict')
         required = ('jointPositions', 'poses2d', 'cam_poses',
                     'cam_intrinsics', 'img_frame_ids')
         missing = [key for key in required if key not in data]

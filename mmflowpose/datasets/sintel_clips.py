@@ -41,7 +41,7 @@ class SintelClipDataset(SintelSequenceDataset):
         path = osp.join(self.estimates_dir, f'{seq}.npz')
         if not osp.isfile(path):
             raise FileNotFoundError(f'pose estimates {path!r} not found')
-        data = np.load(path)
+        data = np.load(path, allow_pickle=False)
         missing = [k for k in ('frame_ids', 'keypoints_2d', 'keypoint_scores')
                    if k not in data]
         if missing:

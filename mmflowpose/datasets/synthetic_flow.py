@@ -205,7 +205,7 @@ class SyntheticFlowDataset(BaseDataset):
             raise FileNotFoundError(f'no .npz clips in {folder!r}')
         data_list = []
         for name in files:
-            with np.load(osp.join(folder, name)) as data:
+            with np.load(osp.join(folder, name), allow_pickle=False) as data:
                 if 'flow' not in data or 'frames' not in data:
                     raise ValueError(f'{name}: needs frames and flow arrays')
                 clip = {key: data[key] for key in data.files}

@@ -20,41 +20,20 @@ through ``builtins.getattr`` (never safe to allow-list). The choice made here:
 import os
 import os.path as osp
 import pickle
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
-import numpy as np
 import torch
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch import nn
 
+from .safe_pickle import (OPENMMLAB_SAFE_GLOBALS, DisallowedGlobal,
+                          RestrictedUnpickler)
 
-def _numpy_globals() -> List[Tuple[object, str]]:
-    from numpy.core import multiarray
-    entries = [
-        (multiarray._reconstruct, 'numpy.core.multiarray._reconstruct'),
-        (multiarray.scalar, 'numpy.core.multiarray.scalar'),
-        (multiarray._reconstruct, 'numpy._core.multiarray._reconstruct'),
-        (multiarray.scalar, 'numpy._core.multiarray.scalar'),
-        (np.ndarray, 'numpy.ndarray'),
-        (np.dtype, 'numpy.dtype'),
-    ]
-    # numpy >= 1.25 pickles dtypes by their class (numpy.dtypes.Float64DType).
-    for code in '?bBhHiIlLqQefdgFDGUSV':
-        dtype_class = type(np.dtype(code))
-        entries.append(
-            (dtype_class, f'numpy.dtypes.{dtype_class.__name__}'))
-    return entries
-
-
-def _builtin_globals() -> List[Tuple[object, str]]:
-    import codecs
-    # numpy arrays pickle their raw buffer as bytes (or via _codecs.encode
-    # at protocol 2); both only rebuild byte strings.
-    return [(bytes, 'builtins.bytes'), (codecs.encode, '_codecs.encode')]
-
-
-OPENMMLAB_SAFE_GLOBALS = (
-    _numpy_globals() + _builtin_globals())
+__all__ = [
+    'CheckpointError', 'DroppedObject', 'OPENMMLAB_SAFE_GLOBALS',
+    'read_checkpoint', 'extract_state_dict', 'load_model_weights',
+    'save_checkpoint_atomic'
+]
 
 
 class DroppedObject:
@@ -78,32 +57,33 @@ def _inert_getattr(obj, name):
 _DROPPED_CLASSES = {'mmengine.logging.history_buffer.HistoryBuffer'}
 
 
+def _dropped_stand_in(key: str):
+    if key in _DROPPED_CLASSES:
+        return DroppedObject
+    if key in ('builtins.getattr', '__builtin__.getattr'):
+        return _inert_getattr
+    return None
+
+
 def _restricted_pickle_module():
-    import pickle as std_pickle
     import types
 
     import torch._weights_only_unpickler as torch_safe
     allowed = {name: obj for obj, name in OPENMMLAB_SAFE_GLOBALS}
     allowed.update(torch_safe._get_allowed_globals())
 
-    class RestrictedUnpickler(std_pickle.Unpickler):
+    class CheckpointUnpickler(RestrictedUnpickler):
 
-        def find_class(self, module, name):
-            key = f'{module}.{name}'
-            if key in allowed:
-                return allowed[key]
-            if key in _DROPPED_CLASSES:
-                return DroppedObject
-            if key in ('builtins.getattr', '__builtin__.getattr'):
-                return _inert_getattr
-            raise std_pickle.UnpicklingError(
-                f'global {key} is not allow-listed')
+        def __init__(self, file, **kwargs):
+            super().__init__(
+                file, allowed=allowed, fallback=_dropped_stand_in, **kwargs)
 
+    # torch.load(pickle_module=...) needs a module-like object with
+    # ``Unpickler`` and ``load``.
     module = types.ModuleType('mmflowpose_restricted_pickle')
-    module.Unpickler = RestrictedUnpickler
-    module.load = lambda file, **kwargs: RestrictedUnpickler(
+    module.Unpickler = CheckpointUnpickler
+    module.load = lambda file, **kwargs: CheckpointUnpickler(
         file, **kwargs).load()
-    module.__name__ = 'mmflowpose_restricted_pickle'
     return module
 
 
@@ -135,38 +115,58 @@ def read_checkpoint(filename: str,
         ``state_dict``/``meta``).
     """
     if not _is_url(filename) and not osp.isfile(filename):
+        if osp.isdir(filename):
+            raise CheckpointError(
+                f'checkpoint {filename!r} is a folder, not a file')
         raise FileNotFoundError(f'checkpoint {filename!r} does not exist')
     if trusted and not _is_url(filename):
-        return torch.load(
-            filename, map_location=map_location, weights_only=False)
+        try:
+            return torch.load(
+                filename, map_location=map_location, weights_only=False)
+        except Exception as error:  # any corruption of any format
+            raise _unreadable(filename, error) from error
     try:
         with torch.serialization.safe_globals(OPENMMLAB_SAFE_GLOBALS):
             checkpoint = _load_checkpoint(filename, map_location=map_location)
     except pickle.UnpicklingError as error:
+        # weights_only refused a global (or the bytes are no pickle at
+        # all): the restricted unpickler decides which.
         if _is_url(filename):
             raise CheckpointError(
                 f'checkpoint {filename!r} holds objects outside the '
                 f'allow-list for safe loading ({error}); download it and '
                 'load the local file') from error
-        try:
-            checkpoint = torch.load(
-                filename,
-                map_location=map_location,
-                weights_only=False,
-                pickle_module=_restricted_pickle_module())
-        except pickle.UnpicklingError as second_error:
-            raise CheckpointError(
-                f'checkpoint {filename!r} holds objects outside the '
-                f'allow-list for safe loading ({second_error}). If you '
-                'trust the file, pass trusted=True (local files only).'
-            ) from second_error
-    except (RuntimeError, EOFError, ValueError) as error:
-        raise CheckpointError(
-            f'checkpoint {filename!r} could not be read: {error}') from error
+        checkpoint = _load_restricted(filename, map_location)
+    except Exception as error:
+        # Corrupt files fail deep inside torch/mmengine with any class
+        # (KeyError for a text file, struct.error for a cut legacy file).
+        raise _unreadable(filename, error) from error
     if not isinstance(checkpoint, dict):
         raise CheckpointError(f'checkpoint {filename!r} holds a '
                               f'{type(checkpoint).__name__}, not a dict')
     return checkpoint
+
+
+def _unreadable(filename: str, error: BaseException) -> CheckpointError:
+    return CheckpointError(
+        f'checkpoint {filename!r} could not be read (corrupt, truncated or '
+        f'not a checkpoint): {type(error).__name__}: {error}')
+
+
+def _load_restricted(filename: str, map_location: str):
+    try:
+        return torch.load(
+            filename,
+            map_location=map_location,
+            weights_only=False,
+            pickle_module=_restricted_pickle_module())
+    except DisallowedGlobal as error:
+        raise CheckpointError(
+            f'checkpoint {filename!r} holds objects outside the '
+            f'allow-list for safe loading ({error}). If you '
+            'trust the file, pass trusted=True (local files only).') from error
+    except Exception as error:
+        raise _unreadable(filename, error) from error
 
 
 def extract_state_dict(checkpoint: Dict) -> Dict[str, torch.Tensor]:

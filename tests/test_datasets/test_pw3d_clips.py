@@ -88,5 +88,5 @@ def test_mappings_and_errors(tmp_path):
         PW3DClipDataset(str(tmp_path))
     os.makedirs(tmp_path / 'sequenceFiles' / 'test')
     (tmp_path / 'sequenceFiles' / 'test' / 'x.pkl').write_bytes(b'junk')
-    with pytest.raises(ValueError, match='x.pkl.*not a 3DPW'):
+    with pytest.raises(ValueError, match='x.pkl.*is not a readable pickle'):
         PW3DClipDataset(str(tmp_path))

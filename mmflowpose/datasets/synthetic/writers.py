@@ -37,6 +37,7 @@ import cv2
 import mmcv
 import numpy as np
 
+from mmflowpose.utils.safe_pickle import load_pickle
 from .camera import to_h36m_camera
 
 
@@ -171,8 +172,7 @@ def write_h36m(clip: Dict, root: str, action: str, subject: str = 'SYN',
     cam_path = osp.join(root, 'annotations', 'cameras.pkl')
     cameras = {}
     if osp.exists(cam_path):
-        with open(cam_path, 'rb') as f:
-            cameras = pickle.load(f)
+        cameras = load_pickle(cam_path, 'camera file')
     entry = to_h36m_camera(clip['camera'], 0, camera_id)
     old = cameras.get((subject, camera_id))
     if old is not None and not all(

@@ -1,14 +1,14 @@
-"""FlowPoseVisualizer panels, shared flow colouring and atomic videos."""
-import os
-
+"""FlowPoseVisualizer grids: layout, legends, difference and EPE panels."""
 import cv2
-import mmcv
 import numpy as np
 import pytest
 
 from mmflowpose.registry import VISUALIZERS
-from mmflowpose.visualization import (FlowPoseVisualizer, VideoSink,
-                                      write_video)
+from mmflowpose.visualization import FlowPoseVisualizer
+from mmflowpose.visualization.flow_colours import flow_to_rgb
+from mmflowpose.visualization.layout import BLANK
+
+from test_pose3d_panel import standing_pose
 
 _count = [0]
 
@@ -16,6 +16,26 @@ _count = [0]
 def _visualizer(**kwargs):
     _count[0] += 1
     return FlowPoseVisualizer(name=f'test_vis_{_count[0]}', **kwargs)
+
+
+def _frame(fixtures, size=None):
+    path = fixtures('mmpose', 'posetrack18', 'videos', '000001_mpiinew_test',
+                    '000000.jpg')
+    image = cv2.imread(path)[..., ::-1]
+    return image if size is None else cv2.resize(image, size[::-1])
+
+
+def _keypoints(height, width):
+    keypoints = np.zeros((17, 2))
+    keypoints[:, 0] = np.linspace(0.3, 0.7, 17) * width
+    keypoints[:, 1] = np.linspace(0.2, 0.8, 17) * height
+    return keypoints
+
+
+def _panels(grid, rows=2, cols=3):
+    height, width = grid.shape[0] // rows, grid.shape[1] // cols
+    return [[grid[r * height:(r + 1) * height, c * width:(c + 1) * width]
+             for c in range(cols)] for r in range(rows)]
 
 
 def test_registry_builds():
@@ -29,101 +49,143 @@ def test_registry_builds():
 def test_bad_arguments():
     with pytest.raises(ValueError, match='panel_size'):
         _visualizer(panel_size=(10, 96))
+    with pytest.raises(ValueError, match='max_panel_size'):
+        _visualizer(max_panel_size=(10, 96))
     with pytest.raises(ValueError, match='radius_3d'):
         _visualizer(radius_3d=0)
-    with pytest.raises(ValueError, match='flows'):
-        FlowPoseVisualizer.flows_to_rgb(np.zeros((4, 4, 2)),
-                                        np.zeros((4, 5, 2)))
+    with pytest.raises(ValueError, match='flow_percentile'):
+        _visualizer(flow_percentile=0)
 
 
-def test_flows_share_one_normalisation():
-    small = np.zeros((4, 5, 2), np.float32)
-    small[..., 0] = 1.0
-    large = 2 * small
-    rgb_small, rgb_large = FlowPoseVisualizer.flows_to_rgb(small, large)
-    # the larger flow is the maximum: same colour as mmcv alone gives it
-    expected_large = np.clip(mmcv.flow2rgb(large) * 255 + 0.5, 0, 255)
-    np.testing.assert_array_equal(rgb_large, expected_large.astype(np.uint8))
-    # the smaller one, at half the radius, is halfway to white:
-    # colour = 1 - r (1 - wheel) with r = 0.5
-    wheel = mmcv.flow2rgb(large)[0, 0]
-    expected_small = (1 - 0.5 * (1 - wheel)) * 255
-    np.testing.assert_allclose(rgb_small[0, 0], expected_small, atol=1)
-    # separate calls would have painted both the same
-    np.testing.assert_array_equal(mmcv.flow2rgb(small), mmcv.flow2rgb(large))
-    assert not np.array_equal(rgb_small, rgb_large)
-
-
-def test_overlay_mask_hand_computed():
-    image = np.full((2, 2, 3), 100, np.uint8)
-    mask = np.array([[True, False], [False, False]])
-    out = FlowPoseVisualizer.overlay_mask(image, mask, (200, 0, 0), 0.5)
-    np.testing.assert_array_equal(out[0, 0], [150, 50, 50])
-    np.testing.assert_array_equal(out[1, 1], [100, 100, 100])
-    assert image[0, 0, 0] == 100  # input untouched
-
-
-def _pose():
-    from mmflowpose.models.utils.skeleton import load_skeleton
-    names = load_skeleton('h36m').joint_names
-    pose = np.zeros((17, 3))
-    for j, name in enumerate(names):
-        side = 0.15 if name.startswith('left') else \
-            -0.15 if name.startswith('right') else 0.0
-        height = {'foot': 0.9, 'knee': 0.45, 'hip': 0.0, 'wrist': -0.1,
-                  'elbow': -0.25, 'shoulder': -0.5}
-        y = next((v for k, v in height.items() if k in name), None)
-        y = {'root': 0.0, 'spine': -0.25, 'thorax': -0.5,
-             'neck_base': -0.6, 'head': -0.7}.get(name, y)
-        pose[j] = (side, y, 0.0)
-    return pose
-
-
-def test_pose_2d_drawn_only_for_confident_joints():
+def test_panels_follow_the_input_aspect_ratio(fixtures):
     vis = _visualizer()
-    image = np.zeros((100, 100, 3), np.uint8)
-    keypoints = np.full((17, 2), 50.0)
-    keypoints[:, 0] = np.linspace(10, 90, 17)
-    drawn = vis.draw_pose_2d(image, keypoints, np.ones(17))
-    assert drawn.shape == (100, 100, 3) and drawn.any()
-    assert drawn[50, 10:91].any()  # on the joints' row
-    hidden = vis.draw_pose_2d(image, keypoints, np.zeros(17))
-    assert not hidden.any()
-    assert not image.any()  # input untouched
+    image = _frame(fixtures)  # 1280 x 720
+    assert image.shape[:2] == (720, 1280)
+    pose = standing_pose()
+    grid = vis.draw_frame(image, _keypoints(720, 1280), np.ones(17), pose,
+                          pose)
+    assert grid.shape == (720, 1920, 3)  # 2 x 3 panels of 640 x 360
+    small = vis.draw_frame(cv2.resize(image, (320, 180)),
+                           _keypoints(180, 320), np.ones(17), pose, pose)
+    assert small.shape == (360, 960, 3)
 
 
-def test_pose_3d_panels():
-    vis = _visualizer(panel_size=(120, 160))
-    pose = _pose()
-    same = vis.draw_pose_3d_pair(pose, pose)
-    assert same.shape == (120, 320, 3) and same.dtype == np.uint8
-    moved = pose.copy()
-    moved[13] += (0.0, -0.6, 0.0)  # raise the left wrist
-    differ = vis.draw_pose_3d_pair(pose, moved)
-    np.testing.assert_array_equal(differ[:, :160], same[:, :160])
-    assert not np.array_equal(differ[:, 160:], same[:, 160:])
-    nobody = vis.draw_pose_3d_pair(pose, pose, scores=np.zeros(17))
-    nan = vis.draw_pose_3d_pair(pose * np.nan, pose * np.nan)
-    np.testing.assert_array_equal(nobody, nan)
-    assert not np.array_equal(nobody, same)
+def test_joint_outside_the_frame_keeps_the_panel(fixtures):
+    vis = _visualizer()
+    image = _frame(fixtures, (180, 320))
+    pose = standing_pose()
+    inside = _keypoints(180, 320)
+    outside = inside.copy()
+    outside[16] = (-4000.0, 2500.0)  # an extrapolated wrist, far away
+    grids = [
+        vis.draw_frame(image, kp, np.ones(17), pose, pose)
+        for kp in (inside, outside)
+    ]
+    assert grids[0].shape == grids[1].shape == (360, 960, 3)
+    first = [_panels(g)[0][0] for g in grids]
+    # no border, no shrinking: the right column of the panel is the
+    # frame itself (the skeleton does not reach it) in both pictures
+    np.testing.assert_array_equal(first[0][40:, -20:], image[40:, -20:])
+    np.testing.assert_array_equal(first[1][40:, -20:], image[40:, -20:])
+    # the bone towards the far joint is drawn, clipped, inside the frame
+    assert not np.array_equal(first[0], first[1])
 
 
-def test_draw_frame_grid(fixtures):
-    path = fixtures('mmpose', 'posetrack18', 'videos', '000001_mpiinew_test',
-                    '000000.jpg')
-    image = cv2.imread(path)[..., ::-1]
-    vis = _visualizer(panel_size=(90, 160))
-    keypoints = np.tile([[640.0, 360.0]], (17, 1))
-    flow = np.random.default_rng(0).normal(size=image.shape[:2] + (2, ))
-    mask = np.zeros(image.shape[:2], bool)
-    mask[300:400, 600:700] = True
-    grid = vis.draw_frame(image, keypoints, np.ones(17), _pose(), _pose(),
-                          flow, flow * 2, mask, title='frame 0')
-    assert grid.shape == (180, 480, 3) and grid.dtype == np.uint8
-    blank = vis.draw_frame(image, keypoints, np.ones(17), _pose(), _pose())
-    # without flow the lower right panels are uniform grey (bar the label)
-    assert (blank[90 + 30:, 160:] == 96).all()
-    assert not (grid[90 + 30:, 160:] == 96).all()
+def _flow(height, width, seed=0):
+    rng = np.random.default_rng(seed)
+    flow = np.zeros((height, width, 2), np.float32)
+    flow[..., 0] = 3.0
+    return flow + rng.normal(0, 0.5, flow.shape).astype(np.float32)
+
+
+def test_difference_blank_when_flows_equal_and_legend_present():
+    vis = _visualizer()
+    image = np.full((180, 320, 3), 90, np.uint8)
+    pose = standing_pose()
+    flow = _flow(180, 320)
+    grid = vis.draw_frame(image, _keypoints(180, 320), np.ones(17), pose,
+                          pose, flow, flow)
+    panels = _panels(grid)
+    diff = panels[0][2]
+    # between the two text lines at the top and the legend: all white
+    assert (diff[50:125] == 255).all()
+    changed = vis.draw_frame(image, _keypoints(180, 320), np.ones(17), pose,
+                             pose, flow, flow + (0.5, 0))
+    assert (_panels(changed)[0][2][50:125] < 250).any()
+    # the colour wheel sits in the bottom-right corner of each flow panel;
+    # half-way right of its centre: rightward motion of half the scale
+    for panel in (panels[1][1], panels[1][2]):
+        corner = panel[-50:, -50:].reshape(-1, 3).astype(int)
+        assert len({tuple(c // 32) for c in corner}) > 15
+    radius = 180 // 9
+    centre_y, centre_x = 180 - 6 - radius - 1, 320 - 6 - radius - 1
+    half = panels[1][1][centre_y, centre_x + radius // 2]
+    expected = flow_to_rgb(np.array([[[0.5, 0]]], np.float32), 1.0)[0, 0]
+    np.testing.assert_allclose(half, expected, atol=2)
+
+
+def test_shared_percentile_scale():
+    vis = _visualizer()
+    base = np.zeros((20, 20, 2), np.float32)
+    base[..., 0] = 2.0
+    refined = base.copy()
+    refined[0, 0] = (90.0, 0.0)  # one outlier
+    rgb_base, rgb_refined, rgb_diff, info = vis.draw_flow_panels(
+        base, refined)
+    assert info['scale'] == pytest.approx(2.0)
+    # equal motion, equal colour in both panels despite the outlier
+    np.testing.assert_array_equal(rgb_base[5, 5], rgb_refined[5, 5])
+    assert rgb_base[5, 5].min() < 30  # saturated, not pale
+    assert info['diff_mean'] == pytest.approx(88.0 / 400)
+    assert (rgb_diff[5, 5] == 255).all()
+
+
+def test_sketch_panel_shows_motion():
+    vis = _visualizer()
+    image = np.full((180, 320, 3), 120, np.uint8)
+    pose = standing_pose()
+    keypoints = _keypoints(180, 320)
+    flow = np.zeros((180, 320, 2), np.float32)
+    flow[..., 1] = 2.0  # everything moves down
+    mask = np.zeros((180, 320), bool)
+    sketch = np.stack([keypoints, keypoints + (0.0, 2.0)])
+    grid = vis.draw_frame(image, keypoints, np.ones(17), pose, pose, flow,
+                          flow, mask, sketch_keypoints=sketch)
+    panel = _panels(grid)[1][0]
+    down = flow_to_rgb(np.array([[[0.0, 2.0]]], np.float32), 2.0)[0, 0]
+    arrows = np.all(np.abs(panel.astype(int) - down) <= 3, axis=-1)
+    assert arrows.sum() > 100
+    # without joints the refined flow inside the mask stands in
+    mask[60:120, 100:200] = True
+    fallback = vis.draw_frame(image, keypoints, np.ones(17), pose, pose,
+                              flow, flow, mask)
+    panel = _panels(fallback)[1][0]
+    arrows = np.all(np.abs(panel.astype(int) - down) <= 3, axis=-1)
+    assert arrows[50:130, 90:210].sum() > 50
+    assert arrows[:, 220:].sum() == 0
+
+
+def test_epe_column_with_ground_truth():
+    vis = _visualizer()
+    image = np.full((180, 320, 3), 120, np.uint8)
+    pose = standing_pose()
+    gt = _flow(180, 320, seed=1)
+    base = gt + (1.0, 1.0)
+    grid = vis.draw_frame(image, _keypoints(180, 320), np.ones(17), pose,
+                          pose, base, gt, gt_flow=gt, gt_pose3d=pose,
+                          human_mask=np.ones((180, 320), bool))
+    assert grid.shape == (360, 1280, 3)
+    panels = _panels(grid, cols=4)
+    before, after = panels[0][3], panels[1][3]
+    # refined flow = ground truth: zero error, black map (inferno's 0)
+    assert after[40:140, :200].max() < 10
+    # base flow: 1.41 px everywhere = the shared scale: bright
+    assert before[40:140, :200].mean() > 150
+    # the last frame of such a clip keeps the 4-column layout
+    last = vis.draw_frame(image, _keypoints(180, 320), np.ones(17), pose,
+                          pose, epe_panels=True)
+    assert last.shape == grid.shape
+    assert (_panels(last, cols=4)[1][3][40:] == BLANK).all()
 
 
 def test_draw_clip_on_real_flow(fixtures):
@@ -137,39 +199,21 @@ def test_draw_clip_on_real_flow(fixtures):
     gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
     flow = np.stack([dis.calc(a, b, None) for a, b in zip(gray, gray[1:])])
-    poses = np.stack([_pose()] * 3)
+    poses = np.stack([standing_pose()] * 3)
     estimate = dict(keypoints_2d=np.full((3, 17, 2), 100.0),
                     keypoint_scores=np.ones((3, 17)), pose3d=poses)
-    result = dict(pose3d_init=poses, pose3d=poses, flow_init=flow,
-                  flow=flow, sketch_mask=np.linalg.norm(flow, axis=-1) > 1)
-    vis = _visualizer(panel_size=(90, 160))
+    result = dict(pose3d_init=poses, pose3d=poses + 0.03, flow_init=flow,
+                  flow=flow * 1.1,
+                  sketch_mask=np.linalg.norm(flow, axis=-1) > 1,
+                  keypoints_2d_refined=estimate['keypoints_2d'])
+    vis = _visualizer()
     grids = list(vis.draw_clip(frames, estimate, result))
     assert len(grids) == 3
     assert len({g.shape for g in grids}) == 1
-    assert (grids[-1][90 + 30:, 160:] == 96).all()  # last frame: no pair
-    assert not (grids[0][90 + 30:, 160:] == 96).all()
-
-
-def test_video_written_atomically(tmp_path):
-    frames = [np.full((48, 64, 3), 60 * t, np.uint8) for t in range(3)]
-    path = str(tmp_path / 'clip.mp4')
-    assert write_video(frames, path, fps=5) == path
-    assert os.listdir(tmp_path) == ['clip.mp4']
-    capture = cv2.VideoCapture(path)
-    assert capture.get(cv2.CAP_PROP_FRAME_COUNT) == 3
-    ok, first = capture.read()
-    assert ok and first.shape == (48, 64, 3)
-    capture.release()
-
-
-def test_video_errors_leave_nothing(tmp_path):
-    frames = [np.zeros((48, 64, 3), np.uint8), np.zeros((40, 64, 3),
-                                                        np.uint8)]
-    with pytest.raises(ValueError, match='video frame 1 is 64x40'):
-        write_video(frames, str(tmp_path / 'bad.mp4'))
-    assert os.listdir(tmp_path) == []
-    with pytest.raises(ValueError, match='must end with'):
-        VideoSink(str(tmp_path / 'bad.gif'), 5)
-    with pytest.raises(ValueError, match='no frame'):
-        VideoSink(str(tmp_path / 'none.avi'), 5).close()
-    assert os.listdir(tmp_path) == []
+    last = _panels(grids[-1])
+    assert (last[1][1][40:] == BLANK).all()  # last frame: no pair
+    assert not (_panels(grids[0])[1][1][40:] == BLANK).all()
+    truth = dict(gt_pose3d=poses, gt_flow=flow)
+    with_gt = list(vis.draw_clip(frames, estimate, result,
+                                 ground_truth=truth))
+    assert {g.shape for g in with_gt} == {(360, 1280, 3)}

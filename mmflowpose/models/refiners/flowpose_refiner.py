@@ -30,6 +30,9 @@ from ..flow_tuning import FlowFinetuner
 from ..utils.geometry import (project_perspective, project_weak_perspective,
                               sample_at_points)
 from ..utils.skeleton import load_skeleton
+from .stage_timer import StageTimer
+from .working_resolution import (person_box, resize_flow, resize_frames,
+                                 resize_mask, scale_points, working_size)
 
 ConfigList = Optional[Union[dict, Sequence[dict]]]
 
@@ -42,10 +45,22 @@ def _as_list(cfg: ConfigList) -> List[dict]:
     return [copy.deepcopy(c) for c in cfg]
 
 
-def _to_tensor(value, dtype=torch.float32) -> Tensor:
+def _to_tensor(value, device, dtype=torch.float32) -> Tensor:
+    """A tensor on ``device``: tensors move there, arrays are copied in."""
     if isinstance(value, Tensor):
-        return value.detach().to(dtype=dtype, device='cpu')
-    return torch.as_tensor(np.asarray(value), dtype=dtype)
+        return value.detach().to(device=device, dtype=dtype)
+    return torch.as_tensor(np.asarray(value), dtype=dtype, device=device)
+
+
+def _to_numpy(value):
+    """The one device-to-host edge: nested results of tensor -> numpy."""
+    if isinstance(value, Tensor):
+        return value.detach().cpu().numpy()
+    if isinstance(value, dict):
+        return {k: _to_numpy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_numpy(v) for v in value]
+    return value
 
 
 @MODELS.register_module()
@@ -78,6 +93,18 @@ class FlowPoseRefiner(BaseModel):
             (projections of the refined 3D pose, the method) or
             ``'ground_truth'`` (the clip's ``gt_keypoints_2d``: the oracle
             sketch, the ceiling of the flow step). Defaults to 'refined'.
+        flow_max_side (int, optional): working resolution: the flow
+            networks (prediction and fine-tuning) and the sketch run on
+            frames resized so that their longest side is at most this many
+            px; flows, masks and joints are mapped back to the original
+            pixels (see ``working_resolution.py``). None keeps the frames'
+            size. Defaults to None.
+        finetune_crop (dict, optional): fine-tune on one crop around the
+            person(s) instead of whole frames: the box of every pair's
+            sketch mask grown by ``margin`` (fraction of its size, default
+            0.25) to at least ``min_side`` px (default 64). The flow
+            networks still predict on whole frames. None fine-tunes on
+            whole frames. Defaults to None.
         data_preprocessor (dict, optional): see ``BaseModel``.
         init_cfg (dict, optional): see ``BaseModel``.
     """
@@ -93,6 +120,8 @@ class FlowPoseRefiner(BaseModel):
                  keep_dense_flow: bool = True,
                  pose_flow: str = 'network',
                  sketch_source: str = 'refined',
+                 flow_max_side: Optional[int] = None,
+                 finetune_crop: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
@@ -105,8 +134,21 @@ class FlowPoseRefiner(BaseModel):
         if sketch_source not in ('refined', 'ground_truth'):
             raise ValueError("sketch_source must be 'refined' or "
                              f"'ground_truth', got {sketch_source!r}")
+        if flow_max_side is not None and int(flow_max_side) < 16:
+            raise ValueError('flow_max_side must be None or >= 16 px, got '
+                             f'{flow_max_side!r}')
+        unknown = set(finetune_crop or {}) - {'margin', 'min_side'}
+        if unknown:
+            raise ValueError(f'finetune_crop keys are margin and min_side, '
+                             f'got {sorted(unknown)}')
         self.pose_flow = pose_flow
         self.sketch_source = sketch_source
+        self.flow_max_side = None if flow_max_side is None else int(
+            flow_max_side)
+        self.finetune_crop = None if finetune_crop is None else dict(
+            finetune_crop)
+        # seconds per stage of the last clips (read by the cost report)
+        self.timer = StageTimer()
         flow_cfgs = _as_list(flow_networks)
         if not flow_cfgs:
             raise ValueError('flow_networks must name at least one mmflow '
@@ -115,6 +157,12 @@ class FlowPoseRefiner(BaseModel):
         tuner_cfg = dict(lr=1e-5, passes=3)
         tuner_cfg.update(flow_finetuner or {})
         tuner_cfg['carry_over'] = True  # across the cycles of one clip
+        # passes=0: the cycles keep the pretrained flow (a cost cap)
+        self.finetune_passes = int(tuner_cfg['passes'])
+        if self.finetune_passes < 0:
+            raise ValueError('flow_finetuner.passes must be >= 0, got '
+                             f'{self.finetune_passes}')
+        tuner_cfg['passes'] = max(self.finetune_passes, 1)
         from mmflowpose.apis import init_model
         self.finetuners = nn.ModuleList()
         for cfg in flow_cfgs:
@@ -145,6 +193,11 @@ class FlowPoseRefiner(BaseModel):
         self.keep_dense_flow = keep_dense_flow
 
     # ----------------------------------------------------------------- parts
+    @property
+    def device(self) -> torch.device:
+        """Device of the flow networks; every tensor of a clip lives here."""
+        return next(self.finetuners.parameters()).device
+
     def detect(self, frames: np.ndarray) -> List[Dict]:
         """Run the frame estimators: dicts with ``keypoints_2d`` (T, J, 2),
         ``keypoint_scores`` (T, J) and ``pose3d`` (T, J, 3)."""
@@ -156,83 +209,139 @@ class FlowPoseRefiner(BaseModel):
         return detections
 
     def estimate_pose(self,
-                      keypoints_2d: np.ndarray,
-                      keypoint_scores: np.ndarray,
+                      keypoints_2d,
+                      keypoint_scores,
                       image_size,
-                      pose3d_init: Optional[np.ndarray],
-                      detections: Sequence[Dict] = ()) -> np.ndarray:
-        """Averaged root-relative 3D estimate (T, J, 3) in metres: the
-        lifters on the 2D keypoints and the frame estimators' own 3D."""
-        estimates = [
-            est(keypoints_2d, keypoint_scores, image_size)
-            for est in self.pose_estimators
-        ]
-        estimates += [np.asarray(d['pose3d'], np.float32) for d in detections]
+                      pose3d_init=None,
+                      detections: Sequence[Dict] = ()) -> Tensor:
+        """Averaged root-relative 3D estimate (T, J, 3) in metres on
+        :attr:`device`: the lifters on the 2D keypoints and the frame
+        estimators' own 3D (both numpy libraries: their arrays are the
+        file-like edge), else ``pose3d_init``."""
+        device = self.device
+        estimates = []
+        if len(self.pose_estimators):
+            kp = _to_numpy(keypoints_2d)
+            sc = _to_numpy(keypoint_scores)
+            estimates += [
+                _to_tensor(est(kp, sc, image_size), device)
+                for est in self.pose_estimators
+            ]
+        estimates += [_to_tensor(d['pose3d'], device) for d in detections]
         if not estimates:
             if pose3d_init is None:
                 raise ValueError(
                     'no pose_estimators configured and the clip has no '
                     'precomputed pose3d_init')
-            estimates = [np.asarray(pose3d_init, np.float32)]
-        pose = np.mean(estimates, axis=0).astype(np.float32)
+            estimates = [_to_tensor(pose3d_init, device)]
+        pose = torch.stack(estimates).mean(0)
         return pose - pose[:, :1]
 
     def predict_flow(self, frames: Tensor) -> List[Tensor]:
-        """Each network's flow (P, 2, H, W) px for (T, 3, H, W) frames."""
-        return [
+        """Each network's flow (P, 2, h, w) px for (T, 3, h, w) frames.
+
+        Raises:
+            FloatingPointError: a network predicted NaN/inf flow (e.g.
+                NaN weights, or diverged fine-tuning); the clip's
+                refinement stops instead of propagating NaN into the pose.
+        """
+        flows = [
             tuner.predict(frames[:-1], frames[1:]) for tuner in self.finetuners
         ]
+        for index, flow in enumerate(flows):
+            bad = ~torch.isfinite(flow)
+            if bad.any():
+                pairs = bad.flatten(1).any(1).nonzero().flatten().tolist()
+                raise FloatingPointError(
+                    f'flow network {index} predicted {int(bad.sum())} '
+                    f'non-finite values (frame pairs {pairs}); refinement '
+                    'of this clip stopped (check the network weights)')
+        return flows
+
+    def _finetune(self, frames: Tensor, flows: List[Tensor], sketch: Tensor,
+                  mask: Tensor) -> None:
+        """Fine-tune each network towards its flow with the sketch drawn
+        over it, on whole working frames or on the person crop."""
+        if self.finetune_passes == 0:
+            return
+        box = None
+        if self.finetune_crop is not None:
+            box = person_box(mask, **self.finetune_crop)
+            if box is None:
+                return  # no confident joint: the sketch adds nothing
+        y0, y1, x0, x1 = box or (0, frames.shape[-2], 0, frames.shape[-1])
+        crop = frames[..., y0:y1, x0:x1]
+        for tuner, own_flow in zip(self.finetuners, flows):
+            target = self.sketch_head.compose(own_flow, sketch, mask)
+            with torch.enable_grad():
+                tuner.finetune(crop[:-1], crop[1:],
+                               target[..., y0:y1, x0:x1].contiguous())
 
     # ------------------------------------------------------------ the cycles
     def refine_clip(self,
-                    frames: np.ndarray,
-                    keypoints_2d: Optional[np.ndarray],
-                    keypoint_scores: Optional[np.ndarray],
-                    pose3d: Optional[np.ndarray] = None,
-                    pose_flow: Optional[np.ndarray] = None,
-                    sketch_keypoints: Optional[np.ndarray] = None,
+                    frames,
+                    keypoints_2d,
+                    keypoint_scores,
+                    pose3d=None,
+                    pose_flow=None,
+                    sketch_keypoints=None,
                     camera: Optional[dict] = None) -> Dict:
         """Refine one clip.
 
+        Inputs may be numpy arrays or tensors (on any device; they are
+        moved to :attr:`device` once). With a tensor ``frames`` the results
+        stay tensors on :attr:`device`; with a numpy ``frames`` they are
+        returned as numpy (the only device-to-host copy, at the end).
+
         Args:
-            frames (np.ndarray): (T, H, W, 3) uint8 RGB.
-            keypoints_2d (np.ndarray, optional): (T, J, 2) detections in
-                px; None takes those of the first frame estimator (e.g.
-                ``MediaPipePoseEstimator`` in ``pose_estimators``).
-            keypoint_scores (np.ndarray, optional): (T, J) scores; 0 =
-                missing. None with ``keypoints_2d``.
-            pose3d (np.ndarray, optional): (T, J, 3) initial 3D estimate in
-                metres; required when no pose estimator is configured
-                (otherwise it is ignored and the estimators run).
-            pose_flow (np.ndarray, optional): (T-1, H, W, 2) px flow the
-                pose step follows instead of the networks' (oracle).
-            sketch_keypoints (np.ndarray, optional): (T, J, 2) px joints the
-                sketch is drawn from instead of the refined projections
-                (oracle sketch).
+            frames (np.ndarray | Tensor): (T, H, W, 3) uint8 RGB.
+            keypoints_2d (np.ndarray | Tensor, optional): (T, J, 2)
+                detections in px; None takes those of the first frame
+                estimator (e.g. ``MediaPipePoseEstimator`` in
+                ``pose_estimators``).
+            keypoint_scores (np.ndarray | Tensor, optional): (T, J) scores;
+                0 = missing. None with ``keypoints_2d``.
+            pose3d (np.ndarray | Tensor, optional): (T, J, 3) initial 3D
+                estimate in metres; required when no pose estimator is
+                configured (otherwise it is ignored and the estimators run).
+            pose_flow (np.ndarray | Tensor, optional): (T-1, H, W, 2) px
+                flow the pose step follows instead of the networks'
+                (oracle).
+            sketch_keypoints (np.ndarray | Tensor, optional): (T, J, 2) px
+                joints the sketch is drawn from instead of the refined
+                projections (oracle sketch).
             camera (dict, optional): intrinsics for a ``'perspective'`` pose
                 optimiser: ``f`` and ``c`` (2,) px, optional ``k`` radial
                 and ``p`` tangential distortion (H36M camera fields).
                 Ignored by the weak-perspective camera.
 
         Returns:
-            dict: numpy arrays ``keypoints_2d`` (T, J, 2) and
-            ``keypoint_scores`` (T, J) (the detections used; missing ones
-            zeroed with score 0), ``pose3d_init`` (T, J, 3), ``pose3d``
-            (T, J, 3) refined (root-relative), ``camera`` (T, 3) weak
-            camera, ``keypoints_2d_refined`` (T, J, 2) projections,
-            ``flow_init`` / ``flow`` (T-1, H, W, 2) px, ``sketch_mask``
-            (T-1, H, W) bool, and ``cycles``: one dict per cycle with
-            ``pose3d``, ``camera``, ``flow``, ``sketch_mask`` and the
-            optimiser's ``steps``.
+            dict: ``keypoints_2d`` (T, J, 2) and ``keypoint_scores`` (T, J)
+            (the detections used; missing ones zeroed with score 0),
+            ``pose3d_init`` (T, J, 3), ``pose3d`` (T, J, 3) refined
+            (root-relative), ``camera`` (T, 3) weak camera,
+            ``keypoints_2d_refined`` (T, J, 2) projections, ``flow_init`` /
+            ``flow`` (T-1, H, W, 2) px, ``sketch_mask`` (T-1, H, W) bool,
+            and ``cycles``: one dict per cycle with ``pose3d``, ``camera``,
+            ``flow``, ``sketch_mask`` and the optimiser's ``steps``. Flows
+            and masks are at the original (H, W) whatever
+            ``flow_max_side``.
         """
-        frames = np.asarray(frames)
+        as_numpy = not isinstance(frames, Tensor)
+        if as_numpy:
+            frames = np.asarray(frames)
         if frames.ndim != 4 or frames.shape[-1] != 3:
             raise ValueError('frames must be (T, H, W, 3) RGB, got shape '
-                             f'{frames.shape}')
+                             f'{tuple(frames.shape)}')
         num_frames, height, width = frames.shape[:3]
         if num_frames < 2:
             raise ValueError(f'a clip needs >= 2 frames, got {num_frames}')
-        detections = self.detect(frames)
+        device, timer = self.device, self.timer
+        detections = []
+        if self.frame_estimators:
+            with timer('detect'):
+                # third-party estimators read host images: an input edge
+                detections = self.detect(_to_numpy(frames))
         if keypoints_2d is None:
             if not detections:
                 raise ValueError(
@@ -240,88 +349,103 @@ class FlowPoseRefiner(BaseModel):
                     '(e.g. MediaPipePoseEstimator) is configured')
             keypoints_2d = detections[0]['keypoints_2d']
             keypoint_scores = detections[0]['keypoint_scores']
-        keypoints_2d = np.asarray(keypoints_2d, np.float32)
-        keypoint_scores = np.asarray(keypoint_scores, np.float32)
-        if keypoints_2d.shape[:1] != (num_frames, ) or \
-                keypoint_scores.shape != keypoints_2d.shape[:2]:
+        kp = _to_tensor(keypoints_2d, device)
+        scores = _to_tensor(keypoint_scores, device)
+        if kp.shape[:1] != (num_frames, ) or \
+                scores.shape != kp.shape[:2]:
             raise ValueError(
-                f'keypoints_2d {keypoints_2d.shape} and keypoint_scores '
-                f'{keypoint_scores.shape} must be (T, J, 2) and (T, J) with '
+                f'keypoints_2d {tuple(kp.shape)} and keypoint_scores '
+                f'{tuple(scores.shape)} must be (T, J, 2) and (T, J) with '
                 f'T = {num_frames} frames')
-        self.skeleton.check_joints(keypoints_2d.shape[1], 'keypoints_2d')
+        self.skeleton.check_joints(kp.shape[1], 'keypoints_2d')
         # frames whose detector found nobody: missing, never NaN
-        missing = ~np.isfinite(keypoints_2d).all(-1)
-        keypoint_scores = np.where(missing, 0, keypoint_scores)
-        keypoints_2d = np.nan_to_num(keypoints_2d)
+        missing = ~torch.isfinite(kp).all(-1)
+        scores = torch.where(missing, torch.zeros_like(scores), scores)
+        kp = torch.nan_to_num(kp)
 
         image_size = (height, width)
-        pose_init = self.estimate_pose(keypoints_2d, keypoint_scores,
-                                       image_size, pose3d, detections)
-        frame_tensor = torch.from_numpy(
-            np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()
+        work_size = working_size(image_size, self.flow_max_side)
+        with timer('lift', device):
+            pose_init = self.estimate_pose(kp, scores, image_size, pose3d,
+                                           detections)
+        with timer('resize', device):
+            frames = frames if not as_numpy else torch.from_numpy(
+                np.ascontiguousarray(frames))
+            frame_tensor = resize_frames(
+                frames.to(device).permute(0, 3, 1, 2), work_size)
         for tuner in self.finetuners:
             tuner.restore()  # every clip starts from the pretrained nets
-        flows = self.predict_flow(frame_tensor)
-        flow_init = torch.stack(flows).mean(0)
-
-        kp = torch.from_numpy(keypoints_2d)[None]
-        scores = torch.from_numpy(keypoint_scores)[None]
-        init = torch.from_numpy(pose_init)[None]
-        cycles = []
-        current = flow_init
-        oracle_flow = None if pose_flow is None else torch.from_numpy(
-            np.ascontiguousarray(pose_flow, np.float32)).permute(0, 3, 1, 2)
-        for _ in range(self.num_cycles):
-            # mmengine's test loop runs under no_grad; refinement optimises
-            with torch.enable_grad():
-                result = self._optimize_pose(
-                    init, kp, scores,
-                    current if oracle_flow is None else oracle_flow,
-                    image_size, camera)
-            pose = result['pose']
-            projected = self._project(result, camera)  # (T, J, 2)
-            camera_values = result['camera'] if isinstance(
-                result['camera'], Tensor) else result['camera']['translation']
-            drawn = projected if sketch_keypoints is None else \
-                torch.as_tensor(sketch_keypoints, dtype=projected.dtype)
-            sketch, mask = self.sketch_head(
-                drawn[:-1],
-                drawn[1:],
-                image_size,
-                scores=(scores[0, :-1], scores[0, 1:]),
-                base_flow=current)
-            for tuner, own_flow in zip(self.finetuners, flows):
-                target = self.sketch_head.compose(own_flow, sketch, mask)
-                with torch.enable_grad():
-                    tuner.finetune(frame_tensor[:-1], frame_tensor[1:],
-                                   target)
+        with timer('flow', device):
             flows = self.predict_flow(frame_tensor)
-            current = torch.stack(flows).mean(0)
+            flow_work = torch.stack(flows).mean(0)
+        with timer('resize', device):
+            flow_init = resize_flow(flow_work, image_size)
+
+        kp, scores, init = kp[None], scores[None], pose_init[None]
+        cycles = []
+        current, current_work = flow_init, flow_work
+        oracle_flow = None if pose_flow is None else _to_tensor(
+            pose_flow, device).permute(0, 3, 1, 2)
+        for _ in range(self.num_cycles):
+            with timer('pose', device):
+                # mmengine's test loop runs under no_grad; refinement
+                # optimises
+                with torch.enable_grad():
+                    result = self._optimize_pose(
+                        init, kp, scores,
+                        current if oracle_flow is None else oracle_flow,
+                        image_size, camera)
+                pose = result['pose']
+                projected = self._project(result, camera)  # (T, J, 2)
+            camera_values = result['camera'] if isinstance(
+                result['camera'],
+                Tensor) else result['camera']['translation']
+            drawn = projected if sketch_keypoints is None else _to_tensor(
+                sketch_keypoints, device, projected.dtype)
+            drawn = scale_points(drawn, image_size, work_size)
+            with timer('sketch', device):
+                sketch, mask = self.sketch_head(
+                    drawn[:-1],
+                    drawn[1:],
+                    work_size,
+                    scores=(scores[0, :-1], scores[0, 1:]),
+                    base_flow=current_work)
+            with timer('finetune', device):
+                self._finetune(frame_tensor, flows, sketch, mask)
+            if self.finetune_passes:
+                with timer('flow', device):
+                    flows = self.predict_flow(frame_tensor)
+                    current_work = torch.stack(flows).mean(0)
+                with timer('resize', device):
+                    current = resize_flow(current_work, image_size)
             cycles.append(
                 dict(
-                    pose3d=pose[0].detach().numpy(),
-                    camera=camera_values[0].detach().numpy(),
-                    keypoints_2d_refined=projected.detach().numpy(),
-                    flow=current.permute(0, 2, 3, 1).numpy(),
-                    sketch_mask=mask[:, 0].numpy(),
+                    pose3d=pose[0].detach(),
+                    camera=camera_values[0].detach(),
+                    keypoints_2d_refined=projected.detach(),
+                    flow=current.permute(0, 2, 3, 1),
+                    sketch_mask=resize_mask(mask, image_size)[:, 0],
                     steps=list(result['steps'])))
         last = cycles[-1] if cycles else dict(
             pose3d=pose_init,
-            camera=np.zeros((num_frames, 3), np.float32),
-            keypoints_2d_refined=keypoints_2d,
-            flow=flow_init.permute(0, 2, 3, 1).numpy(),
-            sketch_mask=np.zeros((num_frames - 1, height, width), bool))
-        return dict(
-            keypoints_2d=keypoints_2d,
-            keypoint_scores=keypoint_scores,
+            camera=torch.zeros((num_frames, 3), device=device),
+            keypoints_2d_refined=kp[0],
+            flow=flow_init.permute(0, 2, 3, 1),
+            sketch_mask=torch.zeros((num_frames - 1, height, width),
+                                    dtype=torch.bool,
+                                    device=device))
+        output = dict(
+            keypoints_2d=kp[0],
+            keypoint_scores=scores[0],
             pose3d_init=pose_init,
             pose3d=last['pose3d'],
             camera=last['camera'],
             keypoints_2d_refined=last['keypoints_2d_refined'],
-            flow_init=flow_init.permute(0, 2, 3, 1).numpy(),
+            flow_init=flow_init.permute(0, 2, 3, 1),
             flow=last['flow'],
             sketch_mask=last['sketch_mask'],
             cycles=cycles)
+        return _to_numpy(output) if as_numpy else output
 
     def _perspective_camera(self, camera: Optional[dict]) -> dict:
         if not camera or 'f' not in camera or 'c' not in camera:
@@ -329,13 +453,15 @@ class FlowPoseRefiner(BaseModel):
                 "a 'perspective' pose optimiser needs the clip's camera "
                 'intrinsics (camera f and c); use camera="weak" for clips '
                 'without calibration')
+        device = self.device
         fields = dict(
-            focal=_to_tensor(camera['f']).reshape(2),
-            center=_to_tensor(camera['c']).reshape(2))
+            focal=_to_tensor(camera['f'], device).reshape(2),
+            center=_to_tensor(camera['c'], device).reshape(2))
         if camera.get('k') is not None:
-            fields['radial'] = _to_tensor(camera['k']).reshape(-1)
+            fields['radial'] = _to_tensor(camera['k'], device).reshape(-1)
         if camera.get('p') is not None:
-            fields['tangential'] = _to_tensor(camera['p']).reshape(2)
+            fields['tangential'] = _to_tensor(camera['p'],
+                                              device).reshape(2)
         return fields
 
     def _optimize_pose(self, init, keypoints_2d, scores, flow, image_size,
@@ -408,13 +534,14 @@ class FlowPoseRefiner(BaseModel):
         return sample[key]
 
     def _cycle_view(self, pose3d, flow, sample) -> dict:
+        """Metric fields of one cycle, numpy or tensors like ``flow``."""
         view = dict(pred_pose3d=pose3d)
         if 'gt_keypoints_2d' in sample:
-            points = _to_tensor(sample['gt_keypoints_2d'])[:-1]
-            dense = torch.from_numpy(np.ascontiguousarray(flow)).permute(
-                0, 3, 1, 2)
-            view['pred_joint_flow'] = sample_at_points(dense,
-                                                       points)[0].numpy()
+            points = _to_tensor(sample['gt_keypoints_2d'], self.device)[:-1]
+            dense = _to_tensor(flow, self.device).permute(0, 3, 1, 2)
+            joint_flow = sample_at_points(dense, points)[0]
+            view['pred_joint_flow'] = joint_flow if isinstance(
+                flow, Tensor) else _to_numpy(joint_flow)
         if self.keep_dense_flow:
             view['pred_flow'] = flow
         return view

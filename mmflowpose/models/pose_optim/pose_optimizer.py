@@ -5,6 +5,7 @@ the joints ``X`` (B, T, J, 3) and per-frame cameras: no loop over frames.
 """
 import copy
 import functools
+import math
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
@@ -19,6 +20,7 @@ from ..utils.geometry import (camera_to_world, fit_perspective_translation,
                               fit_weak_perspective, project_perspective,
                               project_weak_perspective, world_to_camera)
 from ..utils.skeleton import Skeleton, load_skeleton
+from .noise_aware_objective import NoiseAwareObjective
 
 
 @functools.lru_cache(maxsize=8)
@@ -91,6 +93,12 @@ class PoseOptimizer(nn.Module):
             'h36m'.
         seed (int): torch seed used inside :meth:`optimize` (restored
             afterwards). Defaults to 0.
+        weighting (str): ``'paper'`` (the four losses above with the
+            paper's fixed weights) or ``'noise_aware'`` (every term weighed
+            by its measurement noise, :class:`NoiseAwareObjective`; the
+            four loss configs are then ignored). Defaults to 'paper'.
+        noise (dict, optional): :class:`NoiseAwareObjective` arguments for
+            ``weighting='noise_aware'``. Defaults to None (its defaults).
     """
 
     def __init__(self,
@@ -112,8 +120,16 @@ class PoseOptimizer(nn.Module):
                  chunk_frames: Optional[int] = 4096,
                  root_joint: int = 0,
                  skeleton: Union[str, Dict] = 'h36m',
-                 seed: int = 0):
+                 seed: int = 0,
+                 weighting: str = 'paper',
+                 noise: Optional[Dict] = None):
         super().__init__()
+        if weighting not in ('paper', 'noise_aware'):
+            raise ValueError("weighting must be 'paper' or 'noise_aware', "
+                             f'got {weighting!r}')
+        if noise is not None and weighting != 'noise_aware':
+            raise ValueError("noise=... is only used with weighting="
+                             "'noise_aware'")
         if camera not in ('weak', 'perspective'):
             raise ValueError("camera must be 'weak' or 'perspective', got "
                              f'{camera!r}')
@@ -159,6 +175,10 @@ class PoseOptimizer(nn.Module):
         else:
             self.skeleton = load_skeleton(skeleton)
         self.seed = seed
+        self.weighting = weighting
+        self.noise_objective = None
+        if weighting == 'noise_aware':
+            self.noise_objective = NoiseAwareObjective(**(noise or {}))
 
     @staticmethod
     def _build(cfg: Optional[Dict]) -> Optional[nn.Module]:
@@ -195,8 +215,11 @@ class PoseOptimizer(nn.Module):
                                    data.get('radial'),
                                    data.get('tangential'))
 
-    def objective(self, pose: Tensor, cam_param: Tensor,
-                  data: Dict) -> Dict[str, Tensor]:
+    def objective(self,
+                  pose: Tensor,
+                  cam_param: Tensor,
+                  data: Dict,
+                  anchor_scale: float = 1.0) -> Dict[str, Tensor]:
         """Weighted loss terms for a batch of windows.
 
         Args:
@@ -205,13 +228,23 @@ class PoseOptimizer(nn.Module):
             data (dict): ``init_pose``, ``keypoints_2d``, ``scores``,
                 optional ``flow``/``joint_flow``/``backward_*``/
                 ``flow_weights``, ``ref_lengths`` and the camera fields.
+            anchor_scale (float): multiplies the anchors to the initial
+                estimate (L_3D; and the velocity anchor when noise-aware).
+                Defaults to 1.0.
 
         Returns:
             dict[str, Tensor]: scalar terms ``loss_opt``, ``loss_3d``,
             ``loss_2d``, ``loss_temp_joints``, ``loss_temp_camera``,
-            ``loss_temp_bones`` (enabled ones only).
+            ``loss_temp_bones`` (enabled ones only); noise-aware:
+            ``loss_2d``, ``loss_opt``, ``loss_3d``, ``loss_vel``,
+            ``loss_acc``, ``loss_bones``, ``loss_camera``.
         """
         camera = self.camera_values(cam_param, data)
+        if self.noise_objective is not None:
+            points = self.project(pose, camera, data)
+            return self.noise_objective(
+                pose, camera, points, data,
+                self.skeleton.bone_index(pose.device), anchor_scale)
         terms = {}
         need_2d = self.reprojection_loss is not None or (
             self.flow_loss is not None and pose.shape[1] > 1 and
@@ -229,7 +262,8 @@ class PoseOptimizer(nn.Module):
                     data.get('flow_weights'), data.get('backward_flow'),
                     data.get('backward_joint_flow'))
         if self.pose3d_loss is not None:
-            terms['loss_3d'] = self.pose3d_loss(pose, data['init_pose'])
+            terms['loss_3d'] = anchor_scale * self.pose3d_loss(
+                pose, data['init_pose'])
         if self.reprojection_loss is not None:
             terms['loss_2d'] = self.reprojection_loss(
                 points, data['keypoints_2d'], data['scores'])
@@ -280,7 +314,9 @@ class PoseOptimizer(nn.Module):
                  image_size: Optional[Tuple[int, int]] = None,
                  backward_flow: Optional[Tensor] = None,
                  backward_joint_flow: Optional[Tensor] = None,
-                 flow_weights: Optional[Tensor] = None) -> Dict:
+                 flow_weights: Optional[Tensor] = None,
+                 start_pose: Optional[Tensor] = None,
+                 anchor_scale: float = 1.0) -> Dict:
         """Optimise the joints and cameras of B clips of T frames.
 
         Note:
@@ -314,6 +350,12 @@ class PoseOptimizer(nn.Module):
             backward_joint_flow (Tensor, optional): (B, P, J, 2) backward
                 flow at the joints of frame p + 1 (with ``joint_flow``).
             flow_weights (Tensor, optional): (B, P, J) L_opt joint weights.
+            start_pose (Tensor, optional): (B, T, J, 3) where the joints
+                start (a warm start, e.g. the previous cycle's result, with
+                its camera as ``camera``); they stay anchored to
+                ``init_pose``. Defaults to None (start at ``init_pose``).
+            anchor_scale (float): multiplies the anchors to ``init_pose``
+                (annealed over cycles). Defaults to 1.0.
 
         Returns:
             dict: ``pose`` (B, T, J, 3) optimised joints (root-relative in
@@ -325,21 +367,34 @@ class PoseOptimizer(nn.Module):
             window group).
         """
         T = init_pose.shape[1] if init_pose.dim() == 4 else 0
+        if not (anchor_scale >= 0 and math.isfinite(anchor_scale)):
+            raise ValueError(f'anchor_scale must be >= 0, got {anchor_scale}')
         if self.chunk_frames is not None and T > self.chunk_frames:
-            return self._optimize_chunks(
-                init_pose, keypoints_2d, scores, flow, joint_flow, camera,
-                image_size, backward_flow, backward_joint_flow, flow_weights)
+            return self._optimize_chunks(init_pose, keypoints_2d, scores,
+                                         flow, joint_flow, camera,
+                                         image_size, backward_flow,
+                                         backward_joint_flow, flow_weights,
+                                         start_pose, anchor_scale)
         data, B, T, J = self._check_inputs(init_pose, keypoints_2d, scores,
                                            flow, joint_flow, camera,
                                            image_size, backward_flow,
                                            backward_joint_flow, flow_weights)
+        if start_pose is not None:
+            if start_pose.shape != init_pose.shape or not bool(
+                    torch.isfinite(start_pose).all()):
+                raise ValueError('start_pose must be finite with the shape '
+                                 f'of init_pose {tuple(init_pose.shape)}, '
+                                 f'got {tuple(start_pose.shape)}')
+            data['start_pose'] = start_pose.to(init_pose.dtype)
+        data['anchor_scale'] = float(anchor_scale)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             return self._optimize(data, B, T, J, camera)
 
     def _optimize_chunks(self, init_pose, keypoints_2d, scores, flow,
                          joint_flow, camera, image_size, backward_flow,
-                         backward_joint_flow, flow_weights) -> Dict:
+                         backward_joint_flow, flow_weights, start_pose,
+                         anchor_scale) -> Dict:
         """:meth:`optimize` chunk by chunk (see ``chunk_frames``)."""
         B, T = init_pose.shape[:2]
         size, overlap = self.chunk_frames, self.window_overlap
@@ -366,13 +421,16 @@ class PoseOptimizer(nn.Module):
                           camera)
             ]
             extra = [
-                frames(v, start, start + size)
-                for v in (backward_flow, backward_joint_flow, flow_weights)
+                frames(v, start, start + size) for v in (
+                    backward_flow, backward_joint_flow, flow_weights,
+                    start_pose)
             ]
             part = self.optimize(*args, image_size=image_size,
                                  backward_flow=extra[0],
                                  backward_joint_flow=extra[1],
-                                 flow_weights=extra[2])
+                                 flow_weights=extra[2],
+                                 start_pose=extra[3],
+                                 anchor_scale=anchor_scale)
             w = ramp if len(starts) > 1 else torch.ones_like(ramp)
             if start == starts[0]:
                 w = torch.where(torch.arange(size) < overlap,
@@ -550,9 +608,14 @@ class PoseOptimizer(nn.Module):
             scale = data['cam0'][..., 0].abs()
             scale = torch.where(scale > 0, scale, torch.full_like(scale, 1.))
             data['cam_scale'] = scale.median(dim=1).values.clamp_min(1.0)
+            data['px_per_m'] = data['cam_scale']
             return data
         root = data['init_pose'][..., self.root_joint:self.root_joint + 1, :]
         data['init_pose'] = data['init_pose'] - root
+        if data.get('start_pose') is not None:
+            start = data['start_pose']
+            data['start_pose'] = start - start[..., self.root_joint:self.
+                                               root_joint + 1, :]
         if data.get('translation') is None:
             rel = data['init_pose']
             if data.get('R') is not None:
@@ -564,6 +627,14 @@ class PoseOptimizer(nn.Module):
                 trans = camera_to_world(trans[..., None, :], data['R'],
                                         data['T'])[..., 0, :]
             data['translation'] = trans
+        # px per metre at the subject: focal length / depth
+        depth = data['translation'][..., 2]
+        if data.get('R') is not None:
+            cam = world_to_camera(data['translation'][..., None, :],
+                                  data['R'], data['T'])[..., 0, :]
+            depth = cam[..., 2]
+        ppm = data['focal'].mean(-1) / depth.abs().clamp_min(1e-3)
+        data['px_per_m'] = ppm.median(dim=1).values
         return data
 
     def _gather(self, data: Dict, index: Tensor, frames: Tensor) -> Dict:
@@ -571,9 +642,10 @@ class PoseOptimizer(nn.Module):
         out = {}
         pair_frames = frames[:, :-1]
         for key, value in data.items():
-            if key in ('cam_scale', 'ref_lengths'):
+            if key in ('cam_scale', 'ref_lengths', 'px_per_m', 'sigma_2d',
+                       'sigma_flow'):
                 out[key] = value[index]
-            elif key == 'flow_scale':
+            elif key in ('flow_scale', 'anchor_scale'):
                 out[key] = value
             elif key in ('flow', 'joint_flow', 'backward_flow',
                          'backward_joint_flow', 'flow_weights'):
@@ -585,6 +657,8 @@ class PoseOptimizer(nn.Module):
     def _optimize(self, data: Dict, B: int, T: int, J: int,
                   camera_in) -> Dict:
         data = self._init_camera(data)
+        if self.noise_objective is not None:
+            data = self.noise_objective.prepare(data)
         data['ref_lengths'] = reference_bone_lengths(
             data['init_pose'], self.skeleton.bone_index(
                 data['init_pose'].device))
@@ -635,7 +709,9 @@ class PoseOptimizer(nn.Module):
     def _solve(self, data: Dict, group: int,
                history: List[Dict]) -> Tuple[Tensor, Tensor, int]:
         """Adam on one batch of windows; returns pose, camera param, steps."""
-        pose = data['init_pose'].clone().requires_grad_(True)
+        pose = data.get('start_pose', data['init_pose'])
+        pose = pose.clone().requires_grad_(True)
+        anchor_scale = data.get('anchor_scale', 1.0)
         if self.camera == 'weak':
             cam = torch.zeros_like(data['cam0']).requires_grad_(True)
         else:
@@ -645,7 +721,7 @@ class PoseOptimizer(nn.Module):
         step = 0
         while step < self.max_steps:
             optim.zero_grad(set_to_none=True)
-            terms = self.objective(pose, cam, data)
+            terms = self.objective(pose, cam, data, anchor_scale)
             if not terms:
                 break
             loss = sum(terms.values())

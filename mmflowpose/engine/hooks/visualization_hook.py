@@ -3,18 +3,27 @@ import os
 import os.path as osp
 from typing import Optional, Sequence
 
-import mmcv
 from mmengine.hooks import Hook
 
 from mmflowpose.registry import HOOKS
 
+#: Output fields passed to the visualizer as ground truth when present.
+GROUND_TRUTH_KEYS = ('gt_pose3d', 'gt_flow', 'gt_flow_valid', 'human_mask')
+
 
 @HOOKS.register_module()
 class FlowPoseVisualizationHook(Hook):
-    """Write, for every ``interval``-th test clip, a video of the
-    :class:`FlowPoseVisualizer` grid (frame with 2D skeleton, 3D skeleton
-    before/after, pose sketch, base and fine-tuned flow) and a PNG of its
-    first frame, to ``<work_dir>/<out_dir>/<clip_id>.{mp4,png}``.
+    """Draw every ``interval``-th test clip into ``<work_dir>/<out_dir>``.
+
+    For each clip: ``<clip_id>.mp4``, the :class:`FlowPoseVisualizer` grid
+    of every frame (with the clip's ground truth: GT skeleton in the 3D
+    panel, EPE maps of the base and refined flow); ``<clip_id>.png``, the
+    grid of frame ``frame``; and, when the clip has ground truth,
+    ``<clip_id>_curves.png``: MPJPE per frame (initial, refined, Gaussian
+    smoothed initial), EPE per pair before/after (person and background, or
+    at the joints) and the metrics per cycle (see
+    :func:`plot_clip_curves`). Files are written atomically with the
+    user's umask.
 
     Args:
         out_dir (str): folder, relative to the work dir unless absolute.
@@ -22,6 +31,10 @@ class FlowPoseVisualizationHook(Hook):
         enable (bool): draw at all. Defaults to True.
         interval (int): draw every n-th test iteration. Defaults to 1.
         fps (float): video frame rate. Defaults to 10.
+        frame (int): frame of the still picture (clipped to the clip).
+            Defaults to 0.
+        sigma (float): width in frames of the Gaussian smoother plotted as
+            a baseline. Defaults to 2.
         visualizer (dict, optional): ``FlowPoseVisualizer`` arguments.
     """
     priority = 'LOW'
@@ -31,13 +44,19 @@ class FlowPoseVisualizationHook(Hook):
                  enable: bool = True,
                  interval: int = 1,
                  fps: float = 10.0,
+                 frame: int = 0,
+                 sigma: float = 2.0,
                  visualizer: Optional[dict] = None) -> None:
         if interval < 1:
             raise ValueError(f'interval must be >= 1, got {interval}')
+        if frame < 0:
+            raise ValueError(f'frame must be >= 0, got {frame}')
         self.out_dir = out_dir
         self.enable = enable
         self.interval = interval
         self.fps = fps
+        self.frame = int(frame)
+        self.sigma = float(sigma)
         self.visualizer_cfg = dict(visualizer or {})
         self._folder = None
         self._visualizer = None
@@ -60,18 +79,31 @@ class FlowPoseVisualizationHook(Hook):
         if not self.enable or not self.every_n_inner_iters(
                 batch_idx, self.interval):
             return
-        from mmflowpose.visualization import write_video
         for inputs, output in zip(data_batch['inputs'], outputs or []):
-            result = output['refinement']
-            estimate = dict(
-                keypoints_2d=result['keypoints_2d'],
-                keypoint_scores=result['keypoint_scores'])
-            grids = list(
-                self._visualizer.draw_clip(inputs['frames'], estimate,
-                                           result))
-            stem = osp.join(self._folder, str(output['clip_id']))
-            write_video(grids, stem + '.mp4', self.fps)
-            # mmcv writes through a temporary name, then renames
-            temp = f'{stem}.tmp.png'
-            mmcv.imwrite(grids[0][..., ::-1], temp)
-            os.replace(temp, stem + '.png')
+            self.draw_clip(inputs['frames'], output)
+
+    def draw_clip(self, frames, output: dict) -> dict:
+        """Write the pictures of one clip; return {kind: path}."""
+        from mmflowpose.visualization import (clip_curves, plot_clip_curves,
+                                              save_image, write_video)
+        result = output['refinement']
+        estimate = dict(
+            keypoints_2d=result['keypoints_2d'],
+            keypoint_scores=result['keypoint_scores'])
+        truth = {
+            key: output[key]
+            for key in GROUND_TRUTH_KEYS if output.get(key) is not None
+        }
+        grids = list(
+            self._visualizer.draw_clip(frames, estimate, result,
+                                       ground_truth=truth))
+        stem = osp.join(self._folder, str(output['clip_id']))
+        written = dict(video=write_video(grids, stem + '.mp4', self.fps))
+        still = grids[min(self.frame, len(grids) - 1)]
+        written['picture'] = save_image(stem + '.png', still)
+        curves = clip_curves(output, self.sigma)
+        if curves:
+            written['curves'] = save_image(
+                stem + '_curves.png',
+                plot_clip_curves(curves, str(output['clip_id'])))
+        return written

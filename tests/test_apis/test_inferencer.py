@@ -146,7 +146,8 @@ def test_windows_are_stitched(fixtures):
     np.testing.assert_allclose(
         (refined - initial)[:, 1, 0], [1, 1, 1.5, 2, 2], atol=1e-4)
     assert len(out['visualization']) == 5
-    assert out['visualization'][0].shape == (480, 960, 3)
+    # 3 x 2 panels that follow the 320x180 frames' aspect
+    assert out['visualization'][0].shape == (2 * 180, 3 * 320, 3)
 
 
 def test_folder_flo_images(fixtures, tmp_path):

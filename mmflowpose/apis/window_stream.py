@@ -1,0 +1,223 @@
+"""Window streaming: cut a frame stream into overlapping windows, refine
+each, and merge them back into one record per frame.
+
+Only the current window's frames (and the previous window's, until its
+frames are emitted) are held in memory, whatever the input's length.
+Refined 3D poses are blended linearly across the overlap; flows, sketches
+and pictures come from the window whose centre is nearer.
+"""
+import math
+import time
+from typing import Dict, Iterator, List, Optional
+
+import numpy as np
+from mmengine.logging import print_log
+
+from .pose_estimators import NUM_JOINTS, empty_estimate
+
+# what a stage of the refiner means in the progress log
+STAGE_TEXT = dict(
+    detect='detection', lift='3D lifting', flow='flow forward',
+    pose='pose step', sketch='sketch', finetune='flow fine-tuning',
+    resize='resizing')
+
+
+def num_windows(num_frames: int, window: int, overlap: int) -> int:
+    """Windows that :class:`WindowStream` cuts ``num_frames`` into."""
+    if num_frames <= window:
+        return 1
+    return 1 + math.ceil((num_frames - window) / (window - overlap))
+
+
+def check_result(result: Dict, num_frames: int, size) -> None:
+    """Check a ``refine_clip`` result against the contract."""
+    height, width = size
+    expected = dict(
+        pose3d_init=(num_frames, NUM_JOINTS, 3),
+        pose3d=(num_frames, NUM_JOINTS, 3),
+        flow_init=(num_frames - 1, height, width, 2),
+        flow=(num_frames - 1, height, width, 2),
+        sketch_mask=(num_frames - 1, height, width))
+    for key, shape in expected.items():
+        if key not in result:
+            raise ValueError(f'refiner result has no {key!r} (keys: '
+                             f'{sorted(result)})')
+        got = tuple(np.shape(result[key]))
+        if got != shape:
+            raise ValueError(f'refiner result {key!r} has shape {got}, '
+                             f'expected {shape}')
+
+
+class RefineProgress:
+    """Log lines that advance during refinement: one per window, one per
+    refiner stage (with the cycle it belongs to) and its seconds.
+
+    Args:
+        total (int): windows expected (0 when unknown).
+        enabled (bool): log at all. Defaults to True.
+    """
+
+    def __init__(self, total: int, enabled: bool = True) -> None:
+        self.total, self.enabled = total, enabled
+        self.index, self.cycle, self._tic = 0, 0, 0.
+
+    def _log(self, text: str) -> None:
+        if self.enabled:
+            print_log(text, logger='current')
+
+    def window(self, start: int, stop: int) -> None:
+        self.index += 1
+        self.cycle = 0
+        total = self.total or '?'
+        self._log(f'window {self.index}/{total}: frames {start}-{stop - 1}')
+
+    def stage(self, name: str, event: str) -> None:
+        """``StageTimer`` callback."""
+        if event == 'start':
+            if name == 'pose':
+                self.cycle += 1
+            self._tic = time.perf_counter()
+            return
+        cycle = f'cycle {self.cycle}: ' if self.cycle else ''
+        self._log(f'window {self.index}/{self.total or "?"} {cycle}'
+                  f'{STAGE_TEXT.get(name, name)} done in '
+                  f'{time.perf_counter() - self._tic:.1f} s')
+
+
+class WindowStream:
+    """Per-frame records of a frame stream refined window by window.
+
+    Args:
+        estimator: ``estimate(frames) -> dict`` (see ``pose_estimators``).
+        refiner: ``refine_clip(frames, keypoints_2d, keypoint_scores,
+            pose3d) -> dict``, or None (refined = initial, no flow).
+        window (int): frames per window.
+        overlap (int): frames shared by consecutive windows.
+        timings (dict): seconds per stage, accumulated here.
+        progress (RefineProgress, optional): per-window log.
+    """
+
+    def __init__(self, estimator, refiner, window: int, overlap: int,
+                 timings: Dict, progress: Optional[RefineProgress] = None):
+        self.estimator, self.refiner = estimator, refiner
+        self.window, self.overlap = window, overlap
+        self.timings, self.progress = timings, progress
+
+    def _clock(self, key: str, tic: float) -> None:
+        self.timings[key] += time.perf_counter() - tic
+
+    def _windows(self, frames_iter: Iterator) -> Iterator:
+        """Yield (start, frames, estimate, result) per window."""
+        stride = self.window - self.overlap
+        frames: List[np.ndarray] = []
+        estimate = {k: v[:0] for k, v in empty_estimate(0).items()}
+        start = 0
+        exhausted = False
+        while not exhausted:
+            tic = time.perf_counter()
+            while len(frames) < self.window:
+                try:
+                    frames.append(next(frames_iter))
+                except StopIteration:
+                    exhausted = True
+                    break
+            self._clock('read', tic)
+            new = len(frames) - len(estimate['pose3d'])
+            if new == 0 or len(frames) < 2:
+                # nothing new after the last window (or < 2 frames in all)
+                break
+            if self.progress is not None:
+                self.progress.window(start, start + len(frames))
+            clip = np.stack(frames)
+            tic = time.perf_counter()
+            fresh = self.estimator.estimate(clip[-new:])
+            estimate = {
+                k: np.concatenate([estimate[k], np.asarray(fresh[k])])
+                for k in estimate
+            }
+            self._clock('estimate', tic)
+            result = self._refine(clip, estimate)
+            yield start, clip, estimate, result
+            if exhausted:
+                break
+            frames = frames[stride:]
+            estimate = {k: v[stride:] for k, v in estimate.items()}
+            start += stride
+
+    def _refine(self, clip: np.ndarray, estimate: Dict) -> Optional[Dict]:
+        if self.refiner is None or not np.any(estimate['keypoint_scores'] > 0):
+            return None
+        timer = getattr(self.refiner, 'timer', None)
+        if timer is not None and self.progress is not None:
+            timer.callback = self.progress.stage
+        tic = time.perf_counter()
+        result = self.refiner.refine_clip(
+            clip, estimate['keypoints_2d'].astype(np.float32),
+            estimate['keypoint_scores'].astype(np.float32),
+            estimate['pose3d'].astype(np.float32))
+        self._clock('refine', tic)
+        if timer is not None:
+            for key, seconds in timer.pop().items():
+                self.timings[f'refine.{key}'] += seconds
+        # device-to-host copy of whatever a refiner returned as tensors:
+        # from here on the results go to files and pictures
+        result = {
+            k: (v.detach().cpu().numpy() if hasattr(v, 'detach') else v)
+            for k, v in dict(result).items()
+        }
+        check_result(result, len(clip), clip.shape[1:3])
+        return result
+
+    def __call__(self, frames_iter: Iterator) -> Iterator[Dict]:
+        """Yield one record per frame, windows merged (see module doc)."""
+        emitted = 0
+        pending = None  # previous window: (start, clip, estimate, result)
+        for window in self._windows(iter(frames_iter)):
+            start, clip, estimate, result = window
+            if pending is not None:
+                p_start, p_clip, p_est, p_res = pending
+                p_end = p_start + len(p_clip)
+                split = start + (p_end - start) // 2
+                for t in range(emitted, p_end):
+                    if t < split:
+                        record = _record(t, p_start, p_clip, p_est, p_res)
+                    else:
+                        record = _record(t, start, clip, estimate, result)
+                    if t >= start:  # overlap: blend refined poses
+                        weight = (t - start + 1) / (p_end - start + 1)
+                        record['pose3d'] = _blend(p_res, p_est, t - p_start,
+                                                  result, estimate,
+                                                  t - start, weight)
+                    yield record
+                emitted = p_end
+            pending = window
+        if pending is not None:
+            p_start, p_clip, p_est, p_res = pending
+            for t in range(emitted, p_start + len(p_clip)):
+                yield _record(t, p_start, p_clip, p_est, p_res)
+
+
+def _blend(res_a, est_a, i, res_b, est_b, j, weight) -> np.ndarray:
+    pose_a = est_a['pose3d'][i] if res_a is None else res_a['pose3d'][i]
+    pose_b = est_b['pose3d'][j] if res_b is None else res_b['pose3d'][j]
+    return (1 - weight) * np.asarray(pose_a) + weight * np.asarray(pose_b)
+
+
+def _record(t: int, start: int, clip, estimate, result) -> Dict:
+    i = t - start
+    pair = i < len(clip) - 1
+    record = dict(
+        frame_id=t,
+        image=clip[i],
+        keypoints_2d=estimate['keypoints_2d'][i],
+        keypoint_scores=estimate['keypoint_scores'][i],
+        pose3d_init=estimate['pose3d'][i],
+        pose3d=estimate['pose3d'][i],
+        flow_init=None, flow=None, sketch_mask=None)
+    if result is not None:
+        record['pose3d_init'] = result['pose3d_init'][i]
+        record['pose3d'] = result['pose3d'][i]
+        if pair:
+            for key in ('flow_init', 'flow', 'sketch_mask'):
+                record[key] = result[key][i]
+    return record

@@ -5,6 +5,7 @@ import mmcv
 import numpy as np
 
 from mmflowpose.registry import FUNCTIONS
+from .input_checks import check_frames, fill_missing_keypoints
 
 
 def load_frames(paths: Sequence[str]) -> np.ndarray:
@@ -45,8 +46,8 @@ def joint_flow_from_keypoints(
         validity (T-1, J) bool (joint visible in both frames).
     """
     flow = keypoints[1:] - keypoints[:-1]
-    valid = (visible[1:] > 0) & (visible[:-1] > 0)
-    return flow.astype(np.float32), valid
+    valid = (visible[1:] > 0) & (visible[:-1] > 0) & np.isfinite(flow).all(-1)
+    return np.nan_to_num(flow).astype(np.float32), valid
 
 
 @FUNCTIONS.register_module()
@@ -69,14 +70,27 @@ def pack_clip(info: dict, read_frames: bool) -> dict:
     ``gt_joint_flow_valid``) from ``gt_keypoints_2d``/``gt_visible`` and,
     with ``read_frames``, the frames and their ``image_size``; without
     frames the size comes from ``info['camera']`` (``h``, ``w``) if known.
+
+    Missing detections (NaN, or far outside the image) are filled over time
+    with score 0 before any lifter sees them (see
+    :func:`~mmflowpose.datasets.input_checks.fill_missing_keypoints`; a
+    warning gives the counts).
     """
     flow, valid = joint_flow_from_keypoints(info['gt_keypoints_2d'],
                                             info['gt_visible'])
     samples = dict(info, gt_joint_flow=flow, gt_joint_flow_valid=valid)
     inputs = dict()
     if read_frames:
-        inputs['frames'] = load_frames(info['img_paths'])
+        inputs['frames'] = check_frames(
+            load_frames(info['img_paths']),
+            f"frames of clip {info.get('clip_id')}")
         samples['image_size'] = tuple(inputs['frames'].shape[1:3])
     elif 'h' in info.get('camera', {}):
         samples['image_size'] = (info['camera']['h'], info['camera']['w'])
+    if 'keypoints_2d' in info:
+        keypoints, scores, _ = fill_missing_keypoints(
+            info['keypoints_2d'], info['keypoint_scores'],
+            samples.get('image_size'),
+            f"keypoints_2d of clip {info.get('clip_id')}")
+        samples.update(keypoints_2d=keypoints, keypoint_scores=scores)
     return dict(inputs=inputs, data_samples=samples)

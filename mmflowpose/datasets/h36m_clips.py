@@ -24,6 +24,7 @@ from mmengine.dataset import BaseDataset
 from mmflowpose.registry import DATASETS
 from mmflowpose.utils.safe_pickle import load_pickle
 from .clip_utils import pack_clip
+from .input_checks import check_pose_units, check_scores
 
 
 def parse_h36m_imgname(imgname: str):
@@ -139,10 +140,17 @@ class H36MClipDataset(BaseDataset):
         keypoints = data['part'][..., :2].astype(np.float32)
         visible = data['part'][..., 2].astype(np.float32)
         n_rows, n_joints = pose3d.shape[:2]
+        check_pose_units(pose3d, f'S (3D joints) of {ann_path!r}')
         detections = self._load_rows(self.detection_file, n_rows, n_joints, 3,
                                      'detection_file')
+        if detections is not None:
+            check_scores(detections[..., 2],
+                         f'scores of detection_file {self.detection_file!r}')
         init = self._load_rows(self.pose3d_init_file, n_rows, n_joints, 3,
                                'pose3d_init_file')
+        if init is not None:
+            check_pose_units(init,
+                             f'pose3d_init_file {self.pose3d_init_file!r}')
         cameras = self._load_cameras(self._join(self.camera_param_file))
 
         videos = defaultdict(list)

@@ -27,6 +27,7 @@ from mmengine.dataset import BaseDataset
 from mmflowpose.registry import DATASETS
 from mmflowpose.utils.safe_pickle import load_pickle
 from .clip_utils import pack_clip
+from .input_checks import check_pose_units
 
 # H36M-17 joint <- SMPL-24 joint ids (a pair means the midpoint)
 SMPL_TO_H36M = (0, 2, 5, 8, 1, 4, 7, 6, 12, (12, 15), 15, 16, 18, 20, 17, 19,
@@ -141,6 +142,8 @@ class PW3DClipDataset(BaseDataset):
             frame_ids = np.asarray(data['img_frame_ids'])
             for person, world in enumerate(data['jointPositions']):
                 world = np.asarray(world, np.float32).reshape(-1, 24, 3)
+                check_pose_units(world,
+                                 f'jointPositions[{person}] of {path!r}')
                 ones = np.ones_like(world[..., :1])
                 cam = np.einsum('tij,tkj->tki', extrinsics,
                                 np.concatenate([world, ones], -1))[..., :3]

@@ -13,6 +13,8 @@ from typing import Dict, Optional
 import numpy as np
 
 from mmflowpose.registry import DATASETS
+from .input_checks import (check_frames, check_pose_units,
+                           fill_missing_keypoints)
 from .sintel_sequence import SintelSequenceDataset
 
 
@@ -41,7 +43,11 @@ class SintelClipDataset(SintelSequenceDataset):
         path = osp.join(self.estimates_dir, f'{seq}.npz')
         if not osp.isfile(path):
             raise FileNotFoundError(f'pose estimates {path!r} not found')
-        data = np.load(path, allow_pickle=False)
+        try:
+            data = dict(np.load(path, allow_pickle=False))
+        except Exception as error:  # object arrays, not a zip, truncated
+            raise ValueError(f'pose estimates {path!r} are not a readable '
+                             f'numeric .npz: {error}') from error
         missing = [k for k in ('frame_ids', 'keypoints_2d', 'keypoint_scores')
                    if k not in data]
         if missing:
@@ -57,6 +63,7 @@ class SintelClipDataset(SintelSequenceDataset):
                 np.float32))
         if 'pose3d' in data:
             out['pose3d_init'] = data['pose3d'][index].astype(np.float32)
+            check_pose_units(out['pose3d_init'], f'pose3d of {path!r}')
         return out
 
     def prepare_data(self, idx: int) -> Dict:
@@ -71,4 +78,12 @@ class SintelClipDataset(SintelSequenceDataset):
                 valid = valid & ~clip['occlusions']
             samples.update(gt_flow=clip['flows'], gt_flow_valid=valid)
         samples.update(self._estimates(clip['seq_name'], clip['frame_ids']))
-        return dict(inputs=dict(frames=clip['imgs']), data_samples=samples)
+        if 'keypoints_2d' in samples:
+            keypoints, scores, _ = fill_missing_keypoints(
+                samples['keypoints_2d'], samples['keypoint_scores'],
+                samples['image_size'],
+                f"keypoints_2d of clip {samples['clip_id']}")
+            samples.update(keypoints_2d=keypoints, keypoint_scores=scores)
+        frames = check_frames(clip['imgs'],
+                              f"frames of clip {samples['clip_id']}")
+        return dict(inputs=dict(frames=frames), data_samples=samples)

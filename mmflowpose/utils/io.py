@@ -1,5 +1,12 @@
-"""Atomic output writing: a file is either complete or absent."""
+"""Atomic output writing: a file is either complete or absent.
+
+JSON written here is strict JSON: NaN and infinities (which ``json.dump``
+writes as the bare tokens ``NaN``/``Infinity`` that other parsers reject)
+become ``null``; a metric that is NaN is therefore ``null`` in
+``metrics.json``.
+"""
 import json
+import math
 import os
 import os.path as osp
 import tempfile
@@ -22,13 +29,17 @@ def _to_builtin(value: Any):
         return {str(k): _to_builtin(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_to_builtin(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if hasattr(value, 'tolist'):  # torch tensors
-        return value.tolist()
+    if isinstance(value, (np.ndarray, np.generic)) or hasattr(
+            value, 'tolist'):  # numpy arrays/scalars, torch tensors
+        return _to_builtin(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     return value
+
+
+def to_json_safe(value: Any):
+    """``value`` as JSON-ready builtins; non-finite floats become None."""
+    return _to_builtin(value)
 
 
 def dump_json_atomic(data: Any, path: str) -> None:
@@ -36,7 +47,8 @@ def dump_json_atomic(data: Any, path: str) -> None:
     temp = _temp_beside(path)
     try:
         with open(temp, 'w') as file:
-            json.dump(_to_builtin(data), file, indent=2)
+            # allow_nan=False: a NaN that slipped through fails loudly
+            json.dump(_to_builtin(data), file, indent=2, allow_nan=False)
         os.replace(temp, path)
     finally:
         if osp.exists(temp):

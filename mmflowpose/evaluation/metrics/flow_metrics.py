@@ -14,9 +14,12 @@ or numpy arrays):
 
 ``process`` adds error SUMS and pixel/point COUNTS; ``compute_metrics``
 divides the totals, so results do not depend on batch sizes or on how many
-valid pixels each sample has.
+valid pixels each sample has. A scored pixel/point whose predicted flow is
+non-finite is a failure: counted in ``EPE_nonfinite``, and ``EPE`` is then
+NaN (``null`` in JSON) with the mean of the rest in ``EPE_finite_only``.
 """
-from typing import Dict, List, Optional, Sequence
+import warnings
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -24,7 +27,7 @@ from mmengine.evaluator import BaseMetric
 from torch import Tensor
 
 from mmflowpose.registry import METRICS
-from ..functional.flow_errors import epe_sum_count, sparse_epe
+from ..functional.flow_errors import endpoint_error, sparse_epe
 
 MODES = ('dense', 'masked', 'human', 'sparse')
 
@@ -42,6 +45,15 @@ def _field(sample, *paths: str):
         if value is not None:
             return value
     return None
+
+
+def _finite_sum_count(error: Tensor, mask: Tensor) -> Tuple[float, int, int]:
+    """(sum over finite scored errors, their count, non-finite count)."""
+    finite = torch.isfinite(error)
+    mask = mask.bool()
+    kept = torch.where(mask & finite, error, torch.zeros_like(error))
+    return (float(kept.sum()), int((mask & finite).sum()),
+            int((mask & ~finite).sum()))
 
 
 def _tensor(value, name: str, dtype=torch.float64) -> Tensor:
@@ -105,6 +117,7 @@ class EndPointError(BaseMetric):
                 gt.shape[-2:]) & torch.isfinite(gt).all(1)[0]
             gt = torch.nan_to_num(gt)
             result = {}
+            error = endpoint_error(pred, gt)[0]
             if self.mode == 'masked':
                 valid = valid & _tensor(
                     self._required(sample, 'eval_mask'), 'eval_mask',
@@ -115,10 +128,8 @@ class EndPointError(BaseMetric):
                     torch.bool).reshape(valid.shape)
                 for key, mask in (('inside', valid & human),
                                   ('outside', valid & ~human)):
-                    total, count = epe_sum_count(pred, gt, mask[None])
-                    result[key] = (float(total), int(count))
-            total, count = epe_sum_count(pred, gt, valid[None])
-            result['all'] = (float(total), int(count))
+                    result[key] = _finite_sum_count(error, mask)
+            result['all'] = _finite_sum_count(error, valid)
             self.results.append(result)
 
     def _sparse(self, sample, pred: Tensor) -> dict:
@@ -129,7 +140,7 @@ class EndPointError(BaseMetric):
         if valid is not None:
             valid = _tensor(valid, 'gt_point_valid', torch.bool)[None]
         error, mask = sparse_epe(pred, points[None], flow[None], valid)
-        return {'all': (float(error.sum()), int(mask.sum()))}
+        return {'all': _finite_sum_count(error, mask)}
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         metrics = {}
@@ -141,5 +152,17 @@ class EndPointError(BaseMetric):
                 continue
             total = sum(p[0] for p in parts)
             count = sum(p[1] for p in parts)
-            metrics[name] = total / count if count else float('nan')
+            nonfinite = sum(p[2] if len(p) > 2 else 0 for p in parts)
+            mean = total / count if count else float('nan')
+            metrics[name] = mean
+            metrics[f'{name}_nonfinite'] = nonfinite
+            if nonfinite:
+                # a NaN/inf flow is a failure: never averaged away
+                warnings.warn(
+                    f'{name}: {nonfinite} of {nonfinite + count} scored '
+                    'pixels/points have a non-finite predicted flow; '
+                    f'{name} is NaN, {name}_finite_only is the mean of '
+                    'the rest')
+                metrics[name] = float('nan')
+                metrics[f'{name}_finite_only'] = mean
         return metrics

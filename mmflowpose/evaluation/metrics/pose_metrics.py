@@ -12,7 +12,17 @@ bool excludes joints. Poses are in metres; results are in mm
 (``unit_scale=1000``). Each ``process`` adds error SUMS and joint COUNTS;
 ``compute_metrics`` divides the totals, so the result does not depend on
 batch sizes. Nothing is parsed from file names.
+
+Non-finite predictions are failures, never dropped: a scored joint (finite
+ground truth, not masked) whose prediction is NaN/inf (MPJPE: that joint or
+the root; P-/N-MPJPE: any joint of the frame, which the alignment uses;
+acceleration: any joint of the 3 frames) is counted in
+``<key>_nonfinite``, and then ``<key>`` itself is NaN (written as ``null``
+to JSON) with the mean over the other joints in ``<key>_finite_only``.
+Joints whose ground truth is non-finite are missing labels, not scored
+(spread the same way).
 """
+import warnings
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -106,22 +116,53 @@ class _PoseErrorMetric(BaseMetric):
                 raise ValueError(f'prediction {tuple(pred.shape)} and ground '
                                  f'truth {tuple(gt.shape)} must both be '
                                  '(..., J, 3)')
-            err = self.errors(pred, gt)  # (..., [T'], J')
-            valid = torch.isfinite(err)
+            # Non-finite joints never reach the error functions (Procrustes'
+            # SVD fails on them): they are replaced by finite stand-ins and
+            # the error entries they would touch are marked afterwards.
+            pred_bad = ~torch.isfinite(pred).all(-1)  # (..., J)
+            gt_bad = ~torch.isfinite(gt).all(-1)
+            gt_safe = torch.where(gt_bad[..., None], torch.zeros_like(gt), gt)
+            pred_safe = torch.where(pred_bad[..., None], gt_safe, pred)
+            err = self.errors(pred_safe, gt_safe)  # (..., [T'], J')
+            # a missing label is not scored; a non-finite prediction where
+            # the label exists is the prediction's failure
+            scored = ~self._spread(gt_bad, err.shape)
             if mask is not None:
                 m = self._mask(_tensor(mask) > 0, err.shape)
                 if err.shape != m.shape:  # acceleration: 3 frames needed
                     m = m[..., 2:, :] & m[..., 1:-1, :] & m[..., :-2, :]
-                valid = valid & m
+                scored = scored & m
+            failed = scored & (self._spread(pred_bad, err.shape)
+                               | ~torch.isfinite(err))
+            valid = scored & ~failed
             err = torch.where(valid, err, torch.zeros_like(err))
             self.results.append(
-                dict(sum=float(err.sum()), count=int(valid.sum())))
+                dict(
+                    sum=float(err.sum()),
+                    count=int(valid.sum()),
+                    nonfinite=int(failed.sum())))
+
+    def _spread(self, bad: Tensor, shape) -> Tensor:
+        """Error entries (``shape``) touched by non-finite joints ``bad``
+        (..., J): by default every joint of the frame (the alignment uses
+        them all)."""
+        return bad.any(-1, keepdim=True).expand(shape)
 
     def compute_metrics(self, results: List[Dict]) -> Dict[str, float]:
         total = sum(r['sum'] for r in results)
         count = sum(r['count'] for r in results)
-        value = self.unit_scale * total / count if count else float('nan')
-        return {self.key: value}
+        nonfinite = sum(r.get('nonfinite', 0) for r in results)
+        mean = self.unit_scale * total / count if count else float('nan')
+        metrics = {self.key: mean, f'{self.key}_nonfinite': nonfinite}
+        if nonfinite:
+            warnings.warn(
+                f'{self.key}: {nonfinite} of {nonfinite + count} scored '
+                'joint errors are non-finite (NaN/inf predictions); '
+                f'{self.key} is NaN, {self.key}_finite_only is the mean of '
+                'the rest')
+            metrics[self.key] = float('nan')
+            metrics[f'{self.key}_finite_only'] = mean
+        return metrics
 
 
 @METRICS.register_module()
@@ -131,6 +172,13 @@ class MPJPEMetric(_PoseErrorMetric):
 
     def errors(self, pred, gt):
         return mpjpe_errors(pred, gt, self.root_joint, self.joint_ids)
+
+    def _spread(self, bad, shape):
+        # only the root alignment spreads a joint's failure
+        spread = bad if self.joint_ids is None else bad[..., self.joint_ids]
+        if self.root_joint is not None:
+            spread = spread | bad[..., self.root_joint:self.root_joint + 1]
+        return spread.expand(shape)
 
 
 @METRICS.register_module()
@@ -167,3 +215,9 @@ class AccelErrorMetric(_PoseErrorMetric):
             raise ValueError('acceleration error needs (T, J, 3) sequences, '
                              f'got {tuple(pred.shape)}')
         return acceleration_errors(pred, gt, self.root_joint, self.joint_ids)
+
+    def _spread(self, bad, shape):
+        # an acceleration reads frames t-2..t
+        frame = bad.any(-1)
+        window = frame[..., 2:] | frame[..., 1:-1] | frame[..., :-2]
+        return window[..., None].expand(shape)

@@ -37,8 +37,8 @@ def resolve_config_path(name: str) -> str:
         return name
     package, relative = name.split('::', 1)
     try:
-        from mmengine.utils import get_installed_path
-        root = get_installed_path(package)
+        from mmflowpose.compat.package_path import installed_path
+        root = installed_path(package)
     except Exception as error:
         raise FileNotFoundError(f'config {name!r}: package {package!r} is '
                                 'not installed') from error

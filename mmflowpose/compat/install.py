@@ -13,11 +13,15 @@ What :func:`install` does, each step only when it is needed:
 3. mmflow's ``Correlation`` op is replaced, in mmflow's MODELS registry only,
    by :class:`~mmflowpose.compat.correlation.TorchCorrelation`. The class
    ``mmcv.ops.Correlation`` itself is left alone.
+4. mmengine's config loader finds ``package::`` configs of editable installs
+   (:mod:`mmflowpose.compat.package_path`).
 """
 import importlib.machinery
 import importlib.util
 import sys
 import types
+
+from .package_path import install_package_path_fix
 
 _INSTALLED = False
 
@@ -107,6 +111,7 @@ def install() -> None:
     _install_mmcv_ext_stand_in()
     _install_simcc_vis_stand_in()
     _register_torch_correlation()
+    install_package_path_fix()
     _INSTALLED = True
 
 

@@ -24,4 +24,6 @@ test_dataloader = dict(
         frame_stride=1,
         clip_len=50,
     ))
+# mmengine builds a validation loop only from all three val_* keys
 val_dataloader = test_dataloader
+val_cfg = dict(type='ValLoop')

@@ -14,4 +14,6 @@ test_dataloader = dict(
     collate_fn=dict(type='mmflowpose.clip_collate'),
     dataset=dict(
         type=dataset_type, data_root=data_root, split='test', clip_len=50))
+# mmengine builds a validation loop only from all three val_* keys
 val_dataloader = test_dataloader
+val_cfg = dict(type='ValLoop')

@@ -16,7 +16,9 @@ test_dataloader = dict(
         pass_name='final',
         sequences=('alley_2', 'bamboo_2', 'cave_2', 'cave_4'),
         clip_length=10))
+# mmengine builds a validation loop only from all three val_* keys
 val_dataloader = test_dataloader
+val_cfg = dict(type='ValLoop')
 
 test_evaluator = [
     dict(

@@ -9,13 +9,17 @@ One cycle (BMVC 2022, "Bootstrapping Human Optical Flow and Pose"):
    flow, and a :class:`FlowFinetuner` fine-tunes every flow network towards
    that target; the fine-tuned networks give the next cycle's flow.
 
-Each cycle's pose step starts from, and is anchored by L_3D to, the initial
-3D estimate; what changes between cycles is the flow it follows (the
-fine-tuned networks'). The flow networks keep their fine-tuned weights
-across the cycles of a clip and start from the pretrained ones on the next
-clip. Lists of pose estimators or flow networks are averaged (the paper's
-``Avg(...)`` ensembles). Every network is built from its own package's
-config (any mmpose lifter, any mmflow network).
+By default (the paper) each cycle's pose step starts from, and is anchored
+by L_3D to, the initial 3D estimate; what changes between cycles is the
+flow it follows (the fine-tuned networks'). With ``warm_start`` a cycle
+starts from the previous cycle's pose and camera, ``anchor_anneal`` weakens
+the anchors to the initial estimate cycle by cycle, and ``backward_flow``
+adds the networks' backward flow for forward-backward confidences. The
+flow networks keep their fine-tuned weights across the cycles of a clip
+and start from the pretrained ones on the next clip. Lists of pose
+estimators or flow networks are averaged (the paper's ``Avg(...)``
+ensembles). Every network is built from its own package's config (any
+mmpose lifter, any mmflow network).
 """
 import copy
 from typing import Dict, List, Optional, Sequence, Union
@@ -105,6 +109,16 @@ class FlowPoseRefiner(BaseModel):
             0.25) to at least ``min_side`` px (default 64). The flow
             networks still predict on whole frames. None fine-tunes on
             whole frames. Defaults to None.
+        warm_start (bool): each cycle's pose step starts from the previous
+            cycle's pose and camera instead of the initial estimate (it is
+            still anchored to the initial estimate). Defaults to False (the
+            paper: every cycle restarts).
+        anchor_anneal (float): cycle k (from 0) multiplies the anchors to
+            the initial estimate by ``anchor_anneal ** k``, so later cycles,
+            whose flow is better, may move further. Defaults to 1.0.
+        backward_flow (bool): also predict the backward flow (the same
+            networks on swapped frames) for the pose step's
+            forward-backward confidences. Defaults to False.
         data_preprocessor (dict, optional): see ``BaseModel``.
         init_cfg (dict, optional): see ``BaseModel``.
     """
@@ -122,6 +136,9 @@ class FlowPoseRefiner(BaseModel):
                  sketch_source: str = 'refined',
                  flow_max_side: Optional[int] = None,
                  finetune_crop: Optional[dict] = None,
+                 warm_start: bool = False,
+                 anchor_anneal: float = 1.0,
+                 backward_flow: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
@@ -137,6 +154,12 @@ class FlowPoseRefiner(BaseModel):
         if flow_max_side is not None and int(flow_max_side) < 16:
             raise ValueError('flow_max_side must be None or >= 16 px, got '
                              f'{flow_max_side!r}')
+        if not 0 <= float(anchor_anneal) <= 1:
+            raise ValueError('anchor_anneal must be in [0, 1], got '
+                             f'{anchor_anneal!r}')
+        self.warm_start = bool(warm_start)
+        self.anchor_anneal = float(anchor_anneal)
+        self.backward_flow = bool(backward_flow)
         unknown = set(finetune_crop or {}) - {'margin', 'min_side'}
         if unknown:
             raise ValueError(f'finetune_crop keys are margin and min_side, '
@@ -258,6 +281,16 @@ class FlowPoseRefiner(BaseModel):
                     'of this clip stopped (check the network weights)')
         return flows
 
+    def _backward(self, frames: Tensor, image_size) -> Optional[Tensor]:
+        """Averaged backward flow (P, 2, H, W) px (pair p: frame p+1 -> p)
+        at the original size, or None when not configured."""
+        if not self.backward_flow:
+            return None
+        flows = [
+            tuner.predict(frames[1:], frames[:-1]) for tuner in self.finetuners
+        ]
+        return resize_flow(torch.stack(flows).mean(0), image_size)
+
     def _finetune(self, frames: Tensor, flows: List[Tensor], sketch: Tensor,
                   mask: Tensor) -> None:
         """Fine-tune each network towards its flow with the sketch drawn
@@ -378,6 +411,7 @@ class FlowPoseRefiner(BaseModel):
         with timer('flow', device):
             flows = self.predict_flow(frame_tensor)
             flow_work = torch.stack(flows).mean(0)
+            backward = self._backward(frame_tensor, image_size)
         with timer('resize', device):
             flow_init = resize_flow(flow_work, image_size)
 
@@ -386,15 +420,23 @@ class FlowPoseRefiner(BaseModel):
         current, current_work = flow_init, flow_work
         oracle_flow = None if pose_flow is None else _to_tensor(
             pose_flow, device).permute(0, 3, 1, 2)
-        for _ in range(self.num_cycles):
+        result = None
+        for cycle in range(self.num_cycles):
             with timer('pose', device):
                 # mmengine's test loop runs under no_grad; refinement
                 # optimises
                 with torch.enable_grad():
                     result = self._optimize_pose(
-                        init, kp, scores,
+                        init,
+                        kp,
+                        scores,
                         current if oracle_flow is None else oracle_flow,
-                        image_size, camera)
+                        image_size,
+                        camera,
+                        backward=None if oracle_flow is not None else
+                        backward,
+                        previous=result if self.warm_start else None,
+                        anchor_scale=self.anchor_anneal**cycle)
                 pose = result['pose']
                 projected = self._project(result, camera)  # (T, J, 2)
             camera_values = result['camera'] if isinstance(
@@ -416,6 +458,7 @@ class FlowPoseRefiner(BaseModel):
                 with timer('flow', device):
                     flows = self.predict_flow(frame_tensor)
                     current_work = torch.stack(flows).mean(0)
+                    backward = self._backward(frame_tensor, image_size)
                 with timer('resize', device):
                     current = resize_flow(current_work, image_size)
             cycles.append(
@@ -464,18 +507,35 @@ class FlowPoseRefiner(BaseModel):
                                               device).reshape(2)
         return fields
 
-    def _optimize_pose(self, init, keypoints_2d, scores, flow, image_size,
-                       camera):
-        intrinsics = None
+    def _optimize_pose(self,
+                       init,
+                       keypoints_2d,
+                       scores,
+                       flow,
+                       image_size,
+                       camera,
+                       backward=None,
+                       previous=None,
+                       anchor_scale=1.0):
+        """One pose step; ``previous`` (the last cycle's result) warm-starts
+        the joints and the camera."""
+        cam = None
         if self.pose_optimizer.camera == 'perspective':
-            intrinsics = self._perspective_camera(camera)
+            cam = self._perspective_camera(camera)
+            if previous is not None:
+                cam['translation'] = previous['camera']['translation']
+        elif previous is not None:
+            cam = previous['camera']
         return self.pose_optimizer.optimize(
             init,
             keypoints_2d,
             scores,
             flow=flow[None],
-            camera=intrinsics,
-            image_size=image_size)
+            camera=cam,
+            image_size=image_size,
+            backward_flow=None if backward is None else backward[None],
+            start_pose=None if previous is None else previous['pose'],
+            anchor_scale=anchor_scale)
 
     def _project(self, result: dict, camera: Optional[dict]) -> Tensor:
         """(T, J, 2) px projections of the optimised joints."""

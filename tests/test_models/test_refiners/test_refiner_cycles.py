@@ -1,0 +1,89 @@
+"""The refiner's cycles: warm starts, annealed anchors, backward flow."""
+import pytest
+import torch
+
+from mmflowpose.datasets import SyntheticClipDataset
+from mmflowpose.registry import MODELS
+
+RAFT = dict(
+    config='mmflow::raft/raft_8xb2_100k_flyingchairs-368x496.py',
+    cfg_options=dict(model=dict(decoder=dict(iters=2))))
+
+
+def build(**overrides):
+    cfg = dict(
+        type='FlowPoseRefiner',
+        num_cycles=2,
+        flow_networks=[RAFT],
+        pose_optimizer=dict(
+            type='PoseOptimizer',
+            weighting='noise_aware',
+            max_steps=80,
+            min_steps=20),
+        sketch_head=dict(type='PoseSketchFlowHead', square_size=3),
+        flow_finetuner=dict(passes=0))
+    cfg.update(overrides)
+    torch.manual_seed(0)
+    return MODELS.build(cfg)
+
+
+@pytest.fixture(scope='module')
+def clip():
+    return SyntheticClipDataset(
+        num_clips=1, num_frames=8, image_size=(64, 96), seed=3)[0]
+
+
+def refine(refiner, clip, **kwargs):
+    sample = clip['data_samples']
+    return refiner.refine_clip(clip['inputs']['frames'],
+                               sample['keypoints_2d'],
+                               sample['keypoint_scores'],
+                               sample['pose3d_init'], **kwargs)
+
+
+def test_warm_start_continues_from_the_previous_cycle(clip):
+    cold = refine(build(), clip)
+    warm = refine(build(warm_start=True), clip)
+    # the flow is fixed (passes=0): a cold restart repeats cycle 1 exactly
+    torch.testing.assert_close(
+        torch.as_tensor(cold['cycles'][0]['pose3d']),
+        torch.as_tensor(cold['cycles'][1]['pose3d']))
+    # a warm start continues from cycle 1's result: cycle 2 goes on from
+    # there (not a repeat) and moves less than cycle 1 did from the start
+    first, second = (torch.as_tensor(c['pose3d']) for c in warm['cycles'])
+    init = torch.as_tensor(warm['pose3d_init'])
+    step2 = (second - first).abs().mean()
+    assert 0 < step2 < (first - init).abs().mean()
+    torch.testing.assert_close(
+        torch.as_tensor(warm['cycles'][0]['pose3d']),
+        torch.as_tensor(cold['cycles'][0]['pose3d']))
+
+
+def test_annealed_anchor_lets_later_cycles_move_further(clip):
+    out = refine(build(warm_start=True, anchor_anneal=0.1), clip)
+    init = torch.as_tensor(out['pose3d_init'])
+    moved = [(torch.as_tensor(c['pose3d']) - init).abs().mean()
+             for c in out['cycles']]
+    assert moved[1] > moved[0]
+
+
+def test_backward_flow_runs_the_networks_on_swapped_frames(clip):
+    refiner = build(backward_flow=True, num_cycles=1)
+    calls = []
+    tuner = refiner.finetuners[0]
+    original = tuner.predict
+
+    def spy(first, second, *args, **kwargs):
+        calls.append((first.clone(), second.clone()))
+        return original(first, second, *args, **kwargs)
+
+    tuner.predict = spy
+    refine(refiner, clip)
+    assert len(calls) == 2
+    torch.testing.assert_close(calls[1][0], calls[0][1])
+    torch.testing.assert_close(calls[1][1], calls[0][0])
+
+
+def test_bad_anneal():
+    with pytest.raises(ValueError, match='anchor_anneal'):
+        build(anchor_anneal=1.5)

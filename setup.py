@@ -12,7 +12,9 @@ import shutil
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
-MIM_FOLDERS = ('configs', 'tools', 'demo')
+# configs/ and checkpoints/ side by side, so the offline configs' relative
+# checkpoint paths resolve in an installed package too
+MIM_FOLDERS = ('configs', 'tools', 'demo', 'checkpoints', 'model-index.yml')
 
 
 def read_version() -> str:
@@ -36,8 +38,8 @@ def add_mim_extension() -> None:
     """Expose configs/tools under ``mmflowpose/.mim`` (as mmpose does).
 
     mmengine resolves ``mmflowpose::path/to/config.py`` inside the installed
-    package's ``.mim`` folder: symlinks for editable installs, copies for
-    wheels.
+    package's ``.mim`` folder (reading ``model-index.yml`` first): symlinks
+    for editable installs, copies for wheels.
     """
     mim_path = osp.join(HERE, 'mmflowpose', '.mim')
     os.makedirs(mim_path, exist_ok=True)
@@ -54,6 +56,8 @@ def add_mim_extension() -> None:
             shutil.rmtree(target)
         if editable:
             os.symlink(osp.relpath(source, mim_path), target)
+        elif osp.isfile(source):
+            shutil.copyfile(source, target)
         else:
             shutil.copytree(source, target)
 

@@ -85,6 +85,9 @@ def parse_args(argv=None):
         'given, no downloads')
     parser.add_argument('--num-frames', type=int, default=12,
                         help='length of the rendered --offline clip')
+    parser.add_argument(
+        '--debug', action='store_true',
+        help='show the full traceback of errors instead of one line')
     return parser.parse_args(argv)
 
 
@@ -184,9 +187,106 @@ def main(argv=None):
           f'({seconds / max(frames, 1):.2f} s/frame); per stage: ' +
           ', '.join(f'{k} {v:.3f}' for k, v in result['timings'].items()))
     for path in result['files'].values():
-        print(os.path.relpath(path))
+        print(os.path.relpath(published_path(path)))
     return 0
 
 
+# -- errors and output atomicity (the wrapper around main) -------------------
+# top-level names the demo owns in --out-dir: replaced together by each run
+DEMO_ENTRIES = ('predictions', 'visualizations', 'flows')
+# staged folder -> --out-dir, while cli() stages a run (for printed paths)
+_PUBLISH = {}
+
+
+def published_path(path: str) -> str:
+    """Where a file written to the run's stage will be once published."""
+    for staged, final in _PUBLISH.items():
+        if path.startswith(staged + os.sep):
+            return final + path[len(staged):]
+    return path
+
+
+def _strict_json(folder: str) -> None:
+    """Rewrite any staged JSON holding NaN/Infinity tokens with null."""
+    import json
+
+    from mmflowpose.utils.io import dump_json_atomic
+    for root, _, files in os.walk(folder):
+        for name in files:
+            if not name.endswith('.json'):
+                continue
+            path = osp.join(root, name)
+            found = []
+            with open(path) as file:
+                data = json.load(
+                    file, parse_constant=lambda c: found.append(c))
+            if found:
+                warnings.warn(f'{published_path(path)}: {len(found)} '
+                              'non-finite values written as null')
+                dump_json_atomic(data, path)
+
+
+def _one_line(error: BaseException) -> str:
+    return ' '.join(str(error).split()) or type(error).__name__
+
+
+def cli(argv=None) -> int:
+    """Run the demo; user errors print one line and return 2.
+
+    ``demo/flowpose_demo.py: error: <what>`` replaces the traceback
+    (``--debug`` shows it). The outputs are staged in a hidden folder
+    inside ``--out-dir`` and published together at the end (the previous
+    ``predictions/``, ``visualizations/`` and ``flows/`` are replaced, so
+    nothing stale is left); Ctrl-C or SIGTERM removes the stage and leaves
+    the previous results untouched (exit 130 / 143).
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parse_args(argv)  # argparse reports its own errors (exit 2)
+    import cv2
+
+    from mmflowpose.utils.run_stage import (RunStage, Terminated,
+                                            sigterm_as_interrupt)
+    tool = 'demo/flowpose_demo.py'
+    stage = None
+    try:
+        with sigterm_as_interrupt():
+            stage = RunStage(args.out_dir, DEMO_ENTRIES)
+            _PUBLISH[stage.stage] = stage.out_dir
+            # argparse keeps the last --out-dir: the run writes to the stage
+            code = main(argv + ['--out-dir', stage.stage])
+            _strict_json(stage.stage)
+            stage.publish()
+            return code or 0
+    except KeyboardInterrupt as error:
+        if stage is not None:
+            stage.abort()
+        if args.debug:
+            raise
+        print(f'{tool}: ' +
+              ('SIGTERM' if isinstance(error, Terminated) else 'interrupted')
+              + ': nothing published (previous results untouched)',
+              file=sys.stderr)
+        return 143 if isinstance(error, Terminated) else 130
+    except SystemExit as error:
+        if stage is not None:
+            stage.abort()
+        if isinstance(error.code, str) and not args.debug:
+            print(f'{tool}: error: {_one_line(error.code)}', file=sys.stderr)
+            return 2
+        raise
+    except (OSError, ValueError, KeyError, IndexError, TypeError,
+            RuntimeError, FloatingPointError, cv2.error) as error:
+        if stage is not None:
+            stage.abort()
+        if args.debug:
+            raise
+        print(f'{tool}: error: {type(error).__name__}: {_one_line(error)}',
+              file=sys.stderr)
+        return 2
+    finally:
+        if stage is not None:
+            _PUBLISH.pop(stage.stage, None)
+
+
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(cli())

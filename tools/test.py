@@ -44,6 +44,10 @@ def parse_args(argv=None):
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help='show the full traceback of errors instead of one line')
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -97,22 +101,71 @@ def init_distributed(launcher: str, cfg: Config) -> None:
     torch.distributed.init_process_group(backend='gloo')
 
 
+def _stage_run(args, cfg):
+    """Send this run's outputs to a :class:`RunStage` in the work dir.
+
+    ``predictions/``, ``metrics.json`` and a relative ``--show-dir`` are
+    written to a hidden stage and published together at the end, so an
+    interrupted run leaves the previous results untouched and a rerun
+    leaves nothing stale. Every rank writes into rank 0's stage.
+    """
+    from mmflowpose.utils.run_stage import RunStage
+    entries = {'ClipResultsDumpHook': 'predictions'}
+    if args.show_dir and not osp.isabs(args.show_dir):
+        entries['FlowPoseVisualizationHook'] = args.show_dir
+    for hook in cfg.get('custom_hooks', []):
+        if hook.get('type') in entries:
+            entries[hook['type']] = hook.get('out_dir',
+                                             entries[hook['type']])
+    names = [osp.normpath(v) for v in entries.values()] + ['metrics.json']
+    stage_path = None
+    rank = 0
+    if torch.distributed.is_initialized():
+        rank = torch.distributed.get_rank()
+    if rank == 0:
+        stage = RunStage(cfg.work_dir, names, marker='metrics.json')
+        stage_path = stage.stage
+    if torch.distributed.is_initialized():
+        shared = [stage_path]
+        torch.distributed.broadcast_object_list(shared, src=0)
+        stage_path = shared[0]
+    if rank != 0:
+        stage = RunStage(
+            cfg.work_dir, names, marker='metrics.json', stage=stage_path)
+    for hook in cfg.get('custom_hooks', []):
+        if hook.get('type') in entries:
+            hook['out_dir'] = stage.path(osp.normpath(entries[hook['type']]))
+    return stage, rank
+
+
 def main(argv=None) -> dict:
     import mmflowpose
     from mmflowpose.utils.checkpoint import load_model_weights
     from mmflowpose.utils.io import dump_json_atomic
+    from mmflowpose.utils.run_stage import sigterm_as_interrupt
     mmflowpose.utils.register_all_modules(init_default_scope=False)
     args = parse_args(argv)
     cfg = build_config(args)
     init_distributed(args.launcher, cfg)
-    runner = Runner.from_cfg(cfg)
-    if args.checkpoint:
-        load_model_weights(runner.model, args.checkpoint)
-    metrics = runner.test()
-    if runner.rank == 0:
-        dump_json_atomic(
-            dict(config=args.config, metrics=metrics),
-            osp.join(cfg.work_dir, 'metrics.json'))
+    with sigterm_as_interrupt():
+        stage, rank = _stage_run(args, cfg)
+        try:
+            runner = Runner.from_cfg(cfg)
+            if args.checkpoint:
+                load_model_weights(runner.model, args.checkpoint)
+            metrics = runner.test()
+            if torch.distributed.is_initialized():
+                torch.distributed.barrier()  # every rank's predictions in
+            if rank == 0:
+                os.makedirs(stage.path('predictions'), exist_ok=True)
+                dump_json_atomic(
+                    dict(config=args.config, metrics=metrics),
+                    stage.path('metrics.json'))
+                stage.publish()
+        except BaseException:
+            if rank == 0:
+                stage.abort()  # the previous results stay as they were
+            raise
     if torch.distributed.is_initialized():
         # leave together and close gloo's threads before the interpreter
         # exits (otherwise a rank can abort with "terminate called without
@@ -122,18 +175,56 @@ def main(argv=None) -> dict:
     return metrics
 
 
-def cli() -> int:
+def _where(error: BaseException) -> str:
+    """The innermost frame of the traceback, as ``file:line``."""
+    trace = error.__traceback__
+    while trace is not None and trace.tb_next is not None:
+        trace = trace.tb_next
+    if trace is None:
+        return ''
+    return (f' (at {osp.relpath(trace.tb_frame.f_code.co_filename)}:'
+            f'{trace.tb_lineno})')
+
+
+def cli(argv=None) -> int:
+    """Run :func:`main`; user errors become one line and exit code 2.
+
+    Errors that come from the inputs (config, checkpoint, data files,
+    ``--cfg-options``) print ``tools/test.py: error: <class>: <what>`` and
+    return 2; ``--debug`` re-raises them with the full traceback. Ctrl-C and
+    SIGTERM return 130 / 143 after removing the run's stage.
+    """
+    import cv2
+
     from mmflowpose.apis import ConfigError
     from mmflowpose.utils.checkpoint import CheckpointError
+    from mmflowpose.utils.run_stage import Terminated
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = '--debug' in argv
+    raw = (IndexError, TypeError, AttributeError, cv2.error)
+    user_errors = (ConfigError, CheckpointError, OSError, KeyError,
+                   ValueError, FloatingPointError) + raw
     try:
-        main(sys.argv[1:])
-    except (ConfigError, CheckpointError, FileNotFoundError, KeyError,
-            ValueError) as error:
-        # A clear one-line reason instead of a traceback; nothing was
-        # written to the work dir (metrics are written last, atomically).
-        print(f'tools/test.py: error: {type(error).__name__}: {error}',
+        main(argv)
+    except KeyboardInterrupt as error:
+        if debug:
+            raise
+        signal_name = 'SIGTERM' if isinstance(error, Terminated) else \
+            'interrupted'
+        print(f'tools/test.py: {signal_name}: run stopped, nothing '
+              'published (previous results untouched)', file=sys.stderr)
+        return 143 if isinstance(error, Terminated) else 130
+    except user_errors as error:
+        if debug:
+            raise
+        # one line: class, message (newlines folded) and, for errors raised
+        # by libraries without naming the input, where they were raised
+        message = ' '.join(str(error).split()) or repr(error)
+        where = _where(error) if isinstance(error, raw) else ''
+        print(f'tools/test.py: error: {type(error).__name__}: {message}'
+              f'{where}',
               file=sys.stderr)
-        return 1
+        return 2
     return 0
 
 

@@ -1,6 +1,7 @@
 """Small helpers shared by the clip datasets."""
 from typing import Sequence, Tuple
 
+import cv2
 import mmcv
 import numpy as np
 
@@ -21,6 +22,10 @@ def load_frames(paths: Sequence[str]) -> np.ndarray:
             image = mmcv.imread(path, channel_order='rgb')
         except FileNotFoundError:
             raise FileNotFoundError(f'frame {path!r} not found') from None
+        except (cv2.error, OSError, ValueError) as error:
+            # a corrupt file fails inside the decoder without a path
+            raise ValueError(f'frame {path!r} could not be decoded: '
+                             f"{' '.join(str(error).split())}") from None
         if image is None:
             raise ValueError(f'frame {path!r} could not be decoded')
         if frames and image.shape != frames[0].shape:

@@ -21,6 +21,10 @@ def _temp_beside(path: str, suffix: str = '') -> str:
     handle, temp = tempfile.mkstemp(
         prefix=f'.{osp.basename(path)}.', suffix=suffix, dir=folder)
     os.close(handle)
+    # mkstemp makes the file private (0600); results get the usual mode
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(temp, 0o666 & ~mask)
     return temp
 
 

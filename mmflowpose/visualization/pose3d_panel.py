@@ -3,9 +3,11 @@
 Drawn in one axes with one view, so the eye compares positions directly:
 the initial skeleton is a pale grey ghost, the refined one has mmpose's
 left/right/centre colours, each joint's displacement is a line from the
-ghost joint to the refined joint coloured by its length (a fixed mm scale,
-colour bar at the right, so colours mean the same in every frame), and the
-ground truth, when given, is black and dashed.
+ghost joint to the refined joint plus a dot on the refined joint, both
+coloured by its length (a fixed mm scale, colour bar at the right, so
+colours mean the same in every frame; a shift of a few cm is a short line
+but still a readable colour), and the ground truth, when given, is black
+and dashed.
 
 Axes follow the camera (as mmpose's ``Pose3dLocalVisualizer`` plots camera
 keypoints): x to the right, depth (camera z) into the page, up = -y; every
@@ -75,14 +77,14 @@ class Pose3dOverlay:
         self.axes.computed_zorder = False
         self._setup_axes()
         line = lambda **kw: self.axes.plot([0, 0], [0, 0], [0, 0], **kw)[0]  # noqa: E731,E501
-        self.ghost = [line(color=GHOST, alpha=0.6, linewidth=2.0, zorder=1)
+        self.ghost = [line(color=GHOST, alpha=0.5, linewidth=5.0, zorder=1)
                       for _ in self.bones]
-        self.refined = [line(color=np.array(c) / 255, linewidth=2.4, zorder=3)
+        self.refined = [line(color=np.array(c) / 255, linewidth=2.0, zorder=3)
                         for c in colours]
         self.truth = [line(color='black', linewidth=1.2, linestyle='--',
                            zorder=2)
                       for _ in self.bones]
-        self._moves = None
+        self._moves = self._dots = None
         bar_axes = self.figure.add_axes((0.89, 0.14, 0.025, 0.6))
         self.figure.colorbar(
             matplotlib.cm.ScalarMappable(self.norm, DISPLACEMENT_CMAP),
@@ -99,7 +101,7 @@ class Pose3dOverlay:
         axes.set_xlim(-radius, radius)
         axes.set_ylim(-radius, radius)
         axes.set_zlim(-radius, radius)
-        axes.set_box_aspect((1, 1, 1), zoom=1.35)
+        axes.set_box_aspect((1, 1, 1), zoom=1.55)
         axes.set_xticklabels([])
         axes.set_yticklabels([])
         axes.set_zticklabels([])
@@ -148,9 +150,10 @@ class Pose3dOverlay:
             self._set(self.refined[k], moved, a, b, not hidden)
             self._set(self.truth[k], truth, a, b, with_gt)
         distance = np.linalg.norm(poses[1] - poses[0], axis=-1) * 1000.0
-        if self._moves is not None:
-            self._moves.remove()
-            self._moves = None
+        for artist in (self._moves, self._dots):
+            if artist is not None:
+                artist.remove()
+        self._moves = self._dots = None
         if not hidden:
             # lines from each ghost joint to its refined joint, then a dot
             # at the refined end: the length and colour say how far it went
@@ -161,6 +164,10 @@ class Pose3dOverlay:
                 linewidths=2.6, zorder=4)
             self._moves.set_array(distance)
             self.axes.add_collection3d(self._moves)
+            self._dots = self.axes.scatter(
+                moved[:, 0], moved[:, 1], moved[:, 2], c=distance,
+                cmap=DISPLACEMENT_CMAP, norm=self.norm, s=14,
+                depthshade=False, edgecolors='none', zorder=5)
         label = 'grey: initial   colour: refined'
         self.title.set_text(label + ('   dashed: GT' if with_gt else ''))
         self.note.set_text('no person' if hidden else

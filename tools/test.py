@@ -1,26 +1,58 @@
 """Refine and evaluate clips with a FlowPoseRefiner config.
 
-    python tools/test.py configs/flowpose/<config>.py [checkpoint] \
-        [--work-dir DIR] [--cfg-options k=v ...] [--show-dir DIR] \
-        [--launcher none|pytorch|slurm]
+    python tools/test.py CONFIG [CHECKPOINT] [--work-dir DIR] \
+        [--cfg-options k=v ...] [--show-dir DIR] [--out FILE] [--dump FILE] \
+        [--launcher none|pytorch|slurm|mpi] [--verbose] [--debug]
 
 Writes ``<work-dir>/metrics.json`` (all metrics, per cycle) and
-``<work-dir>/predictions/<clip_id>.npz`` (refined poses and flows), both
-atomically. Same flags as mmpose's ``tools/test.py``.
+``<work-dir>/predictions/<clip_id>.npz`` (refined poses and flows), published
+together at the end of the run. Same flags as mmpose's ``tools/test.py``;
+the examples of ``--help`` (``EXAMPLES``) are run by the test suite.
 """
 import argparse
+import difflib
 import os
 import os.path as osp
 import sys
+import warnings
 
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 
+OFFLINE_CONFIG = \
+    'configs/flowpose/flowpose_videopose3d-small-raft-small_synthetic.py'
+H36M_CONFIG = 'configs/flowpose/flowpose_videopose3d-raft_h36m.py'
+EXAMPLES = f"""examples:
+  # offline: the shipped small networks on clips the project renders
+  python tools/test.py {OFFLINE_CONFIG}
+  # one cycle, per-clip pictures, metrics also to a file of your choice
+  python tools/test.py {OFFLINE_CONFIG} --cfg-options model.num_cycles=1 \
+--show-dir vis --out results.json
+  # swap the flow network: its config and its checkpoint together
+  python tools/test.py {H36M_CONFIG} --cfg-options \
+model.flow_networks.0.config=mmflow::gma/gma_8xb2_120k_mixed-368x768.py \
+model.flow_networks.0.checkpoint=\
+https://download.openmmlab.com/mmflow/gma/gma_8x2_120k_mixed_368x768.pth
+  # two processes (GPUs, or CPU processes with gloo)
+  tools/dist_test.sh {OFFLINE_CONFIG} 2
+"""
+
+# Top-level keys the Runner reads (besides those already in a config): an
+# option outside both is a typo or a missing ``model.`` prefix.
+RUNNER_KEYS = ('model', 'work_dir', 'test_dataloader', 'test_cfg',
+               'test_evaluator', 'val_dataloader', 'val_cfg', 'val_evaluator',
+               'default_hooks', 'custom_hooks', 'load_from', 'resume',
+               'launcher', 'env_cfg', 'log_processor', 'log_level',
+               'visualizer', 'default_scope', 'randomness', 'experiment_name')
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description='Refine 3D pose and optical flow on a clip dataset')
+        description='Refine 3D pose and optical flow on a clip dataset',
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='config file path')
     parser.add_argument(
         'checkpoint',
@@ -30,14 +62,21 @@ def parse_args(argv=None):
         'otherwise load the checkpoints named in the config')
     parser.add_argument('--work-dir', help='folder for metrics and results')
     parser.add_argument(
+        '--out', help='also write the metrics to this .json file')
+    parser.add_argument(
+        '--dump',
+        help='dump every prediction to this pickle file (mmengine '
+        'DumpResults) for offline evaluation')
+    parser.add_argument(
         '--show-dir',
         help='folder (under the work dir) for per-clip visualisations')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
-        help='override config keys, e.g. num_cycles=2 '
-        'model.flow_networks.0.config=mmflow::gma/...py')
+        help='override config keys, e.g. model.num_cycles=1 '
+        'model.flow_networks.0.config=mmflow::gma/...py '
+        'model.flow_networks.0.checkpoint=<its weights>')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -48,17 +87,97 @@ def parse_args(argv=None):
         '--debug',
         action='store_true',
         help='show the full traceback of errors instead of one line')
+    parser.add_argument(
+        '--verbose',
+        action='store_true',
+        help='show third-party warnings and the Runner\'s setup log')
     args = parser.parse_args(argv)
+    if args.dump is not None and not args.dump.endswith(('.pkl', '.pickle')):
+        parser.error(f'--dump {args.dump}: the file must end in .pkl')
+    if args.out is not None and not args.out.endswith('.json'):
+        parser.error(f'--out {args.out}: the file must end in .json')
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
+
+
+def check_options(cfg: Config, options: dict) -> None:
+    """Refuse ``--cfg-options`` keys that nothing would read.
+
+    ``num_cycles=3`` would add an unused top-level key and be silently
+    ignored; the error names the key and the close matches, including the
+    ``model.`` key it most likely meant.
+    """
+    from mmflowpose.apis import ConfigError
+    known = set(cfg.keys()) | set(RUNNER_KEYS)
+    for key in options:
+        top = key.split('.', 1)[0]
+        if top in known:
+            continue
+        hints = [f'model.{top}'] if top in cfg.get('model', {}) else []
+        hints += difflib.get_close_matches(top, sorted(known), n=3)
+        raise ConfigError(
+            f'--cfg-options {key}: the config has no key {top!r} and the '
+            'Runner does not read one' +
+            (f'; did you mean {" or ".join(hints)}?' if hints else ''))
+
+
+def check_dataset(cfg: Config) -> None:
+    """Build the test dataset once, before any network or download.
+
+    A missing data folder or annotation file then fails in a second with
+    the dataset's own message, not after the weights were fetched.
+    """
+    from mmengine.registry import DefaultScope
+
+    from mmflowpose.registry import DATASETS
+    dataset_cfg = cfg.get('test_dataloader', {}).get('dataset')
+    if dataset_cfg is None:
+        return
+    scope = cfg.get('default_scope', 'mmflowpose')
+    with DefaultScope.overwrite_default_scope(scope):
+        DATASETS.build(dataset_cfg.to_dict() if hasattr(
+            dataset_cfg, 'to_dict') else dict(dataset_cfg))
+
+
+def quiet_third_party(cfg: Config) -> None:
+    """Hide warnings and setup logs a user cannot act on (``--verbose``
+    shows them): pkg_resources and torch deprecations, mmengine's hook
+    table and metric-prefix notes. Per-iteration and per-cycle metric
+    lines stay."""
+    for message in ('pkg_resources is deprecated',
+                    'torch.meshgrid: in an upcoming release',
+                    'The prefix is not set in metric class'):
+        warnings.filterwarnings('ignore', message=message)
+    from mmengine.logging import MMLogger
+
+    class _SetupFilter:
+
+        def filter(self, record) -> bool:
+            text = record.getMessage()
+            return not (text.startswith(
+                ('Hooks will be executed', 'Config:',
+                 'The prefix is not set')) or 'System environment' in text)
+
+    MMLogger.get_instance('mmengine').addFilter(_SetupFilter())
 
 
 def build_config(args) -> Config:
     from mmflowpose.apis import load_config
     cfg = load_config(args.config)
     if args.cfg_options:
+        check_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
+    if args.dump is not None:
+        evaluators = cfg.test_evaluator
+        if isinstance(evaluators, dict):
+            evaluators = [evaluators]
+        cfg.test_evaluator = list(evaluators) + [
+            dict(type='DumpResults', out_file_path=args.dump)
+        ]
+    if not args.verbose:
+        quiet_third_party(cfg)
+    check_dataset(cfg)
     # Each process refines its own clips; the Runner must not wrap the
     # refiner in DistributedDataParallel (per-clip fine-tuning gradients are
     # never averaged across processes), so the process group is set up here
@@ -140,19 +259,24 @@ def _stage_run(args, cfg):
 
 def main(argv=None) -> dict:
     import mmflowpose
-    from mmflowpose.utils.checkpoint import load_model_weights
+    from mmflowpose.utils.checkpoint import (load_model_weights,
+                                             read_checkpoint)
     from mmflowpose.utils.io import dump_json_atomic
     from mmflowpose.utils.run_stage import sigterm_as_interrupt
     mmflowpose.utils.register_all_modules(init_default_scope=False)
     args = parse_args(argv)
     cfg = build_config(args)
     init_distributed(args.launcher, cfg)
+    # read the checkpoint before the (slow) build: a bad file fails at once
+    checkpoint = read_checkpoint(args.checkpoint) if args.checkpoint \
+        else None
     with sigterm_as_interrupt():
         stage, rank = _stage_run(args, cfg)
         try:
             runner = Runner.from_cfg(cfg)
             if args.checkpoint:
-                load_model_weights(runner.model, args.checkpoint)
+                load_model_weights(
+                    runner.model, args.checkpoint, checkpoint=checkpoint)
             metrics = runner.test()
             if torch.distributed.is_initialized():
                 torch.distributed.barrier()  # every rank's predictions in
@@ -162,6 +286,8 @@ def main(argv=None) -> dict:
                     dict(config=args.config, metrics=metrics),
                     stage.path('metrics.json'))
                 stage.publish()
+                if args.out:
+                    dump_json_atomic(metrics, args.out)
         except BaseException:
             if rank == 0:
                 stage.abort()  # the previous results stay as they were

@@ -190,15 +190,23 @@ def load_model_weights(model: nn.Module,
                        filename: str,
                        map_location: str = 'cpu',
                        strict: bool = True,
-                       trusted: bool = False) -> Dict:
+                       trusted: bool = False,
+                       checkpoint: Optional[Dict] = None) -> Dict:
     """Load a checkpoint into ``model`` and return the checkpoint's meta.
+
+    Args:
+        checkpoint (dict, optional): the already-read contents of
+            ``filename`` (from :func:`read_checkpoint`, e.g. read before a
+            slow model build to fail early); ``filename`` then only names it
+            in messages. Defaults to None (read the file).
 
     Raises:
         FileNotFoundError: the path does not exist.
         CheckpointError: unreadable file, or (``strict``) missing /
             unexpected keys or mismatched shapes, listed by name.
     """
-    checkpoint = read_checkpoint(filename, map_location, trusted)
+    if checkpoint is None:
+        checkpoint = read_checkpoint(filename, map_location, trusted)
     state_dict = extract_state_dict(checkpoint)
     own = model.state_dict()
     missing = sorted(set(own) - set(state_dict))

@@ -75,17 +75,36 @@ def remove_stale_stages(folder: str) -> List[str]:
 
 @contextmanager
 def signals_held() -> Iterator[None]:
-    """Delay SIGINT/SIGTERM until the block ends (main thread only)."""
-    held = {signal.SIGINT, signal.SIGTERM}
+    """Defer SIGINT/SIGTERM until the block ends (main thread only).
+
+    A signal arriving inside the block is recorded and handed to the
+    previous handler at the end (a thread mask would not do: the C handler
+    may run on any of torch's threads and flag the main thread anyway).
+    """
+    pending = []
+
+    def record(signum, frame):
+        pending.append(signum)
+
     try:
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    except (AttributeError, ValueError, OSError):  # not POSIX / not main
+        previous = {
+            signum: signal.signal(signum, record)
+            for signum in (signal.SIGINT, signal.SIGTERM)
+        }
+    except ValueError:  # not the main thread: nothing to defer
         yield
         return
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in pending[:1]:
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)
 
 
 class Terminated(KeyboardInterrupt):

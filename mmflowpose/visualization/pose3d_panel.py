@@ -70,7 +70,7 @@ class Pose3dOverlay:
         dpi = height / 2.4
         self.figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
         self.canvas = FigureCanvasAgg(self.figure)
-        self.axes = self.figure.add_axes((0.0, 0.0, 0.88, 1.0),
+        self.axes = self.figure.add_axes((0.0, 0.0, 0.84, 1.0),
                                          projection='3d')
         # draw in the order below (ghost, truth, refined, displacement),
         # not by depth, so the displacement lines are never hidden
@@ -85,7 +85,7 @@ class Pose3dOverlay:
                            zorder=2)
                       for _ in self.bones]
         self._moves = self._dots = None
-        bar_axes = self.figure.add_axes((0.89, 0.14, 0.025, 0.6))
+        bar_axes = self.figure.add_axes((0.86, 0.14, 0.022, 0.6))
         self.figure.colorbar(
             matplotlib.cm.ScalarMappable(self.norm, DISPLACEMENT_CMAP),
             cax=bar_axes)
@@ -101,13 +101,16 @@ class Pose3dOverlay:
         axes.set_xlim(-radius, radius)
         axes.set_ylim(-radius, radius)
         axes.set_zlim(-radius, radius)
-        axes.set_box_aspect((1, 1, 1), zoom=1.55)
+        # a wide panel has room to zoom into the cube; a narrow one would
+        # push the cube's labels under the colour bar
+        wide = self.size[1] / self.size[0] >= 1.5
+        axes.set_box_aspect((1, 1, 1), zoom=1.55 if wide else 1.3)
         axes.set_xticklabels([])
         axes.set_yticklabels([])
         axes.set_zticklabels([])
+        # the vertical axis is up (no label: it would sit under the bar)
         for setter, name in ((axes.set_xlabel, 'x'),
-                             (axes.set_ylabel, 'depth'),
-                             (axes.set_zlabel, 'up')):
+                             (axes.set_ylabel, 'depth')):
             setter(name, fontsize=8, labelpad=-14)
 
     @staticmethod

@@ -203,7 +203,9 @@ def draw_refinement_summary(pose3d_init: np.ndarray,
     axes.invert_yaxis()
     axes.set_xlabel('bone-length spread over the clip, mm (std)')
     axes.set_title('bone lengths: spread before / after', fontsize=10)
-    axes.legend(fontsize=7, loc='lower right')
+    # below the axis: long bars would hide a legend inside the plot
+    axes.legend(fontsize=7, loc='upper center', ncol=2,
+                bbox_to_anchor=(0.5, -0.16), frameon=False)
     axes.grid(alpha=0.3, axis='x')
     if title:
         figure.suptitle(title, fontsize=10)

@@ -77,7 +77,11 @@ def save_image(path: str, image: np.ndarray) -> str:
                          f'got {image.shape} {image.dtype}')
 
     def write(temp):
-        if not cv2.imwrite(temp, np.ascontiguousarray(image[..., ::-1])):
+        try:
+            ok = cv2.imwrite(temp, np.ascontiguousarray(image[..., ::-1]))
+        except cv2.error:  # some OpenCV builds raise instead of False
+            ok = False
+        if not ok:
             raise ValueError(f'OpenCV cannot write {path!r} (extension?)')
 
     return write_atomic(path, write)

@@ -10,7 +10,8 @@ and, with dense ground-truth flow, a fourth column with the end-point
 error maps of the base (top) and refined (bottom) flow on one colour scale.
 
 The base and refined flows share one colour scale, a high percentile of
-their magnitudes (not the maximum, which is an outlier), printed beside a
+their magnitudes (not the maximum, which is an outlier; computed on the
+flows shrunk to panel size, values still in input px), printed beside a
 colour-wheel legend; the difference panel has its own scale, printed on
 it, and is white where the two flows agree. The last frame of a clip has
 no forward flow: its flow panels are blank (grey), so the grid keeps its

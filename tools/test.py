@@ -29,7 +29,7 @@ EXAMPLES = f"""examples:
   python tools/test.py {OFFLINE_CONFIG}
   # one cycle, per-clip pictures, metrics also to a file of your choice
   python tools/test.py {OFFLINE_CONFIG} --cfg-options model.num_cycles=1 \
---show-dir vis --out results.json
+--show-dir vis --out results.json --dump predictions.pkl
   # swap the flow network: its config and its checkpoint together
   python tools/test.py {H36M_CONFIG} --cfg-options \
 model.flow_networks.0.config=mmflow::gma/gma_8xb2_120k_mixed-368x768.py \
@@ -159,7 +159,15 @@ def quiet_third_party(cfg: Config) -> None:
                 ('Hooks will be executed', 'Config:',
                  'The prefix is not set')) or 'System environment' in text)
 
-    MMLogger.get_instance('mmengine').addFilter(_SetupFilter())
+    # the Runner logs them from its own logger, created in Runner.__init__
+    # with a per-run name: every MMLogger made from now on gets the filter
+    make_logger = MMLogger.__init__
+
+    def filtered_init(logger, *args, **kwargs):
+        make_logger(logger, *args, **kwargs)
+        logger.addFilter(_SetupFilter())
+
+    MMLogger.__init__ = filtered_init
 
 
 def build_config(args) -> Config:
@@ -258,6 +266,9 @@ def _stage_run(args, cfg):
 
 
 def main(argv=None) -> dict:
+    if '--verbose' not in (sys.argv[1:] if argv is None else argv):
+        # raised while the packages import, before the options are parsed
+        warnings.filterwarnings('ignore', message='pkg_resources is deprec')
     import mmflowpose
     from mmflowpose.utils.checkpoint import (load_model_weights,
                                              read_checkpoint)

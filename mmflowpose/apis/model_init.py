@@ -9,14 +9,20 @@ returns it in eval mode on the requested device.
 import copy
 import difflib
 import os.path as osp
+import socket
 from typing import Optional, Union
+from urllib.error import URLError
 
 from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import DefaultScope
 from torch import nn
 
-from mmflowpose.utils.checkpoint import load_model_weights
+from mmflowpose.utils.checkpoint import (CheckpointError, _is_url,
+                                         load_model_weights)
+
+from mmflowpose.utils.not_given import NOT_GIVEN, _NotGiven
 
 FAMILIES = ('mmpose', 'mmflow', 'mmflowpose')
 
@@ -147,7 +153,7 @@ def build_model(model_cfg: dict, family: str) -> nn.Module:
 
 
 def init_model(config: Union[str, dict, Config],
-               checkpoint: Optional[str] = None,
+               checkpoint: Union[None, str, _NotGiven] = NOT_GIVEN,
                device: str = 'cpu',
                cfg_options: Optional[dict] = None,
                scope: Optional[str] = None,
@@ -159,8 +165,10 @@ def init_model(config: Union[str, dict, Config],
             ``'mmflow::raft/raft_8xb2_100k_flyingchairs-368x496.py'`` style
             name, a full config (with ``model``) or a model dict (with
             ``type``).
-        checkpoint (str, optional): a local path or URL. Defaults to None
-            (random weights).
+        checkpoint (str, optional): a local path or URL. None builds random
+            weights on purpose; left out (``NOT_GIVEN``), random weights
+            are built too but a warning names the network. Defaults to
+            NOT_GIVEN.
         device (str): torch device. Defaults to ``'cpu'``.
         cfg_options (dict, optional): dotted keys merged into the config.
         scope (str, optional): ``'mmpose'``, ``'mmflow'`` or
@@ -191,15 +199,44 @@ def init_model(config: Union[str, dict, Config],
     model = build_model(model_cfg, family)
     model = revert_sync_batchnorm(model)
     meta = {}
-    if checkpoint is not None:
-        meta = load_model_weights(
-            model, checkpoint, trusted=trusted_checkpoint)
+    if checkpoint is NOT_GIVEN:
+        print_log(
+            f'{model_cfg.get("type")} from {_config_name(config)} is built '
+            'with random weights: no checkpoint was given (set checkpoint to '
+            'its weights, or to None to silence this)',
+            logger='current',
+            level=30)
+    elif checkpoint is not None:
+        meta = _load_weights(model, checkpoint, trusted_checkpoint)
     if family == 'mmpose':
         model.dataset_meta = _pose_dataset_meta(cfg, meta)
     model.cfg = cfg
     model.to(device)
     model.eval()
     return model
+
+
+def _config_name(config) -> str:
+    return repr(config) if isinstance(config, str) else 'a config dict'
+
+
+def _load_weights(model: nn.Module, checkpoint: str, trusted: bool) -> dict:
+    """:func:`load_model_weights`; an unreachable URL is one clear line."""
+    try:
+        return load_model_weights(model, checkpoint, trusted=trusted)
+    except (URLError, socket.error, CheckpointError) as error:
+        cause = error.__cause__ if isinstance(error,
+                                              CheckpointError) else error
+        if not _is_url(checkpoint) or not isinstance(
+                cause, (URLError, socket.error)):
+            raise
+        reason = getattr(cause, 'reason', cause)
+        raise CheckpointError(
+            f'cannot download checkpoint {checkpoint} ({reason}); without '
+            'network, fetch the file elsewhere and set `checkpoint` to the '
+            'local path (e.g. --cfg-options '
+            'model.flow_networks.0.checkpoint=/path/to/weights.pth)'
+        ) from error
 
 
 def _pose_dataset_meta(cfg: Config, meta: dict) -> Optional[dict]:

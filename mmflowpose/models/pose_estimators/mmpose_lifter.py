@@ -17,6 +17,7 @@ from mmengine.registry import DefaultScope
 from torch import nn
 
 from mmflowpose.registry import MODELS
+from mmflowpose.utils.not_given import NOT_GIVEN
 
 
 def _edge_padded(array: np.ndarray, indices: np.ndarray) -> np.ndarray:
@@ -29,14 +30,16 @@ class MMPoseLifter(nn.Module):
 
     Args:
         config (str | dict): mmpose config (path, ``mmpose::`` name or dict).
-        checkpoint (str, optional): weights path or URL (model zoo).
+        checkpoint (str, optional): weights path or URL (model zoo); None
+            for random weights on purpose, left out for random weights
+            with a warning. Defaults to NOT_GIVEN.
         cfg_options (dict, optional): overrides merged into the config.
         batch_size (int): windows per forward pass. Defaults to 256.
     """
 
     def __init__(self,
                  config: Union[str, dict],
-                 checkpoint: Optional[str] = None,
+                 checkpoint: Optional[str] = NOT_GIVEN,
                  cfg_options: Optional[dict] = None,
                  batch_size: int = 256) -> None:
         super().__init__()

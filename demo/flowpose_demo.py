@@ -245,6 +245,7 @@ def cli(argv=None) -> int:
     import cv2
 
     from mmflowpose.utils.run_stage import (RunStage, Terminated,
+                                            interrupt_in,
                                             sigterm_as_interrupt)
     tool = 'demo/flowpose_demo.py'
     stage = None
@@ -257,29 +258,29 @@ def cli(argv=None) -> int:
             _strict_json(stage.stage)
             stage.publish()
             return code or 0
-    except KeyboardInterrupt as error:
+    except BaseException as error:  # sorted out below
         if stage is not None:
             stage.abort()
-        if args.debug:
+        # an interrupt may come wrapped in a library's own error
+        interrupt = interrupt_in(error)
+        if isinstance(error, SystemExit) and interrupt is None:
+            if isinstance(error.code, str) and not args.debug:
+                print(f'{tool}: error: {_one_line(error.code)}',
+                      file=sys.stderr)
+                return 2
             raise
-        print(f'{tool}: ' +
-              ('SIGTERM' if isinstance(error, Terminated) else 'interrupted')
-              + ': nothing published (previous results untouched)',
-              file=sys.stderr)
-        return 143 if isinstance(error, Terminated) else 130
-    except SystemExit as error:
-        if stage is not None:
-            stage.abort()
-        if isinstance(error.code, str) and not args.debug:
-            print(f'{tool}: error: {_one_line(error.code)}', file=sys.stderr)
-            return 2
-        raise
-    except (OSError, ValueError, KeyError, IndexError, TypeError,
-            RuntimeError, FloatingPointError, cv2.error) as error:
-        if stage is not None:
-            stage.abort()
-        if args.debug:
+        user_errors = (OSError, ValueError, KeyError, IndexError, TypeError,
+                       RuntimeError, FloatingPointError, SyntaxError,
+                       cv2.error)
+        if args.debug or (interrupt is None
+                          and not isinstance(error, user_errors)):
             raise
+        if interrupt is not None:
+            stopped = isinstance(interrupt, Terminated)
+            print(f"{tool}: {'SIGTERM' if stopped else 'interrupted'}: "
+                  'nothing published (previous results untouched)',
+                  file=sys.stderr)
+            return 143 if stopped else 130
         print(f'{tool}: error: {type(error).__name__}: {_one_line(error)}',
               file=sys.stderr)
         return 2

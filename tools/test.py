@@ -335,25 +335,25 @@ def cli(argv=None) -> int:
 
     from mmflowpose.apis import ConfigError
     from mmflowpose.utils.checkpoint import CheckpointError
-    from mmflowpose.utils.run_stage import Terminated
+    from mmflowpose.utils.run_stage import Terminated, interrupt_in
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = '--debug' in argv
     raw = (IndexError, TypeError, AttributeError, cv2.error)
     user_errors = (ConfigError, CheckpointError, OSError, KeyError,
-                   ValueError, FloatingPointError) + raw
+                   ValueError, FloatingPointError, SyntaxError) + raw
     try:
         main(argv)
-    except KeyboardInterrupt as error:
-        if debug:
+    except BaseException as error:  # sorted out below
+        interrupt = interrupt_in(error)
+        if debug or (interrupt is None
+                     and not isinstance(error, user_errors)):
             raise
-        signal_name = 'SIGTERM' if isinstance(error, Terminated) else \
-            'interrupted'
-        print(f'tools/test.py: {signal_name}: run stopped, nothing '
-              'published (previous results untouched)', file=sys.stderr)
-        return 143 if isinstance(error, Terminated) else 130
-    except user_errors as error:
-        if debug:
-            raise
+        if interrupt is not None:
+            stopped = isinstance(interrupt, Terminated)
+            print(f"tools/test.py: {'SIGTERM' if stopped else 'interrupted'}"
+                  ': run stopped, nothing published (previous results '
+                  'untouched)', file=sys.stderr)
+            return 143 if stopped else 130
         # one line: class, message (newlines folded) and, for errors raised
         # by libraries without naming the input, where they were raised
         message = ' '.join(str(error).split()) or repr(error)

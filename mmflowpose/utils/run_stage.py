@@ -111,6 +111,22 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, delivered like Ctrl-C so that the same cleanup runs."""
 
 
+def interrupt_in(error: BaseException) -> Optional[KeyboardInterrupt]:
+    """The Ctrl-C/SIGTERM behind ``error``, if any.
+
+    Some libraries turn whatever they were interrupted by into their own
+    error (mmengine's ``Config.pretty_text`` raises ``SyntaxError`` from a
+    bare ``except``); the interrupt survives in the exception chain.
+    """
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
 @contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """Raise :class:`Terminated` on SIGTERM inside the block."""

@@ -5,8 +5,12 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=1),
 )
-# per-cycle MPJPE/EPE curves to the logger and every visualisation backend
-custom_hooks = [dict(type='CycleMetricsLoggerHook')]
+# per-cycle MPJPE/EPE curves to the logger and every visualisation backend;
+# progress inside each clip (cycle, stage) and the cost per frame at the end
+custom_hooks = [
+    dict(type='CycleMetricsLoggerHook'),
+    dict(type='RefinementProgressHook')
+]
 
 env_cfg = dict(
     cudnn_benchmark=False,

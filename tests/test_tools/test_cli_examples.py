@@ -76,7 +76,14 @@ def test_offline_example_prints_metrics_per_cycle(tmp_path):
     # third-party noise is hidden by default; metric lines stay
     assert 'pkg_resources' not in result.stderr
     assert 'Hooks will be executed' not in result.stdout + result.stderr
-    assert 'MPJPE per cycle: cycle 0:' in result.stdout + result.stderr
+    log = result.stdout + result.stderr
+    assert 'MPJPE per cycle: cycle 0:' in log
+    # progress inside the clip, then the cost per frame
+    for line in ('clip 1/1: initial flow', 'clip 1/1, cycle 2/2: pose from '
+                 'flow', 'clip 1/1, cycle 2/2: flow from pose (fine-tuning)',
+                 'cost: '):
+        assert line in log, line
+    assert 'MPJPE_nonfinite per cycle' not in log  # all zero: not logged
     with open(work / 'metrics.json') as file:
         metrics = json.load(file)['metrics']
     for key in ('cycle0/MPJPE', 'cycle2/MPJPE', 'cycle2/EPE_inside'):

@@ -32,6 +32,8 @@ class CycleMetricsLoggerHook(Hook):
         if not curves:
             return
         for name, values in sorted(curves.items()):
+            if name.endswith('_nonfinite') and not any(values.values()):
+                continue  # failure counts are logged only when non-zero
             line = ', '.join(f'cycle {c}: {v:.4f}'
                              for c, v in sorted(values.items()))
             runner.logger.info(f'{mode} {name} per cycle: {line}')

@@ -174,6 +174,8 @@ class RunStage:
         self.out_dir = osp.abspath(out_dir)
         self.entries = [entry.strip(os.sep) for entry in entries]
         self.marker = marker
+        # a failed first run leaves no empty output folder behind
+        self.created = not osp.isdir(self.out_dir)
         if stage is None:
             os.makedirs(self.out_dir, exist_ok=True)
             remove_stale_stages(self.out_dir)
@@ -215,3 +217,8 @@ class RunStage:
     def abort(self) -> None:
         """Drop everything staged; the previous results stay as they were."""
         shutil.rmtree(self.stage, ignore_errors=True)
+        if self.created:
+            try:
+                os.rmdir(self.out_dir)  # only if still empty
+            except OSError:
+                pass

@@ -1,9 +1,30 @@
-"""Pose-sketch cost vs one RAFT forward, and fine-tune step time per net.
+"""The flow step: its accuracy on rendered clips, and its cost.
 
-Usage: ``python benchmarks/flow_sketch.py [--quick] [--device cpu]``.
-Writes ``benchmarks/results/flow_sketch.json``; the last printed line is
-``sketch_vs_raft_forward=<ratio>`` (median sketch-head time / median RAFT
-forward time at the same resolution; the goal is <= 0.05).
+Usage::
+
+    python benchmarks/flow_sketch.py [--quick] [--device cpu]     # both
+    python benchmarks/flow_sketch.py --only epe [--split val]     # accuracy
+    python benchmarks/flow_sketch.py --only speed                 # cost
+
+Writes ``benchmarks/results/flow_sketch.json``.
+
+*Accuracy* (``epe``): clips rendered by ``make_clip`` from held-out mocap
+motions (exact dense GT flow, person masks), the shipped RAFT-S
+(``checkpoints/raft-small_synthetic.pth``). For each clip the guarded flow
+step (:func:`guarded_flow_step`: capsule sketch gated by the network's
+forward-backward and warping checks, fine-tuning of a small parameter
+subset with the background distilled, the guard) runs from the pretrained
+network for three sketch sources: the oracle (GT 2D joints), "refined"
+joints (GT + a per-clip per-joint offset + white jitter, a stand-in for
+the pose step's output; the accuracy benchmark passes the real refined
+joints to :func:`flow_step_clip`) and the raw noisy detections. EPE (all
+valid pixels, person, background) before and after, OpenCV DIS on the same
+pairs, EPE to the sketch on its pixels before/after the fine-tune, and the
+guard's decisions. Hyper-parameters were chosen on ``--split val`` motions.
+
+*Cost* (``speed``): the last printed line is ``sketch_vs_raft_forward=<r>``
+(median sketch-head time / median RAFT forward time at the same
+resolution; the goal is <= 0.05).
 
 The sketch head draws an H36M-17 person (16 bones, 22 points per bone, 7 px
 squares, plus a run with squares scaled to 10% of the person's bounding
@@ -14,6 +35,7 @@ iteration count. A fine-tune step is one forward, backward and Adam update
 of :class:`FlowFinetuner` on one pair (RAFT/GMA with the sequence loss).
 """
 import argparse
+import copy
 import json
 import os
 import os.path as osp
@@ -22,6 +44,7 @@ import statistics
 import sys
 import time
 
+import numpy as np
 import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -30,6 +53,34 @@ from mmflowpose.apis import init_model  # noqa: E402
 from mmflowpose.models.flow_tuning import (FlowFinetuner,  # noqa: E402
                                            flow_forward)
 from mmflowpose.models.heads import PoseSketchFlowHead  # noqa: E402
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+MOCAP_ROOT = osp.join(
+    os.environ.get('MMFLOWPOSE_FIXTURES',
+                   osp.join(osp.dirname(ROOT), 'shared', 'fixtures')), 'mocap')
+RAFT_CFG = osp.join(ROOT, 'configs/training/raft-small_synthetic.py')
+RAFT_CKPT = osp.join(ROOT, 'checkpoints/raft-small_synthetic.pth')
+# Held out by configs/training/*.py (test) / used for training (val: only
+# to choose the flow step's hyper-parameters).
+SPLITS = dict(
+    test=['usc_cs520_starter/07_05-walk.amc', 'gsimchoni_mocap/backflip.amc'],
+    val=['gsimchoni_mocap/lambada.amc', 'usc_cs520_starter/09_06-run.amc'])
+# The flow step as measured (chosen on the val motions).
+FLOW_STEP = dict(
+    image_size=(96, 128),
+    num_clips=4,
+    num_frames=8,
+    refined_bias=0.01,
+    refined_jitter=0.003,
+    bidirectional=True,
+    step=dict(guard_margin=0.05, fuse=True, fuse_window=5, fuse_margin=0.5),
+    head=dict(limb_scale=0.02, photo_thr=5.0, photo_window=5,
+              photo_gain=True),
+    finetuner=dict(lr=1e-4, passes=10, batch_size=4, beta=0.1,
+                   sequence_gamma=0.8, trainable=('decoder.', ),
+                   distill_weight=2.0, distill_beta=0.01, carry_over=False),
+    guard=dict(min_gain=0.0, bg_tol=0.01, fb_tol=0.1))
+QUICK = dict(num_clips=2, num_frames=5)
 
 NETS = {
     'RAFT': 'mmflow::raft/raft_8xb2_100k_flyingchairs-368x496.py',
@@ -74,18 +125,7 @@ def frames(n, height, width, device, seed=0):
     return f1.to(device), torch.roll(f1, 2, dims=3).to(device)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--quick', action='store_true')
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument('--threads', type=int, default=None,
-                        help='torch intra-op threads (default: torch\'s)')
-    parser.add_argument('--out', default=osp.join(
-        osp.dirname(osp.abspath(__file__)), 'results', 'flow_sketch.json'))
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    mmflowpose.utils.register_all_modules()
+def speed(args):
     device = args.device
     if args.quick:
         size, pairs, iters, repeats = (128, 256), 2, 12, 3
@@ -94,10 +134,7 @@ def main():
         size, pairs, iters, repeats = (436, 1024), 2, 12, 3
         tune_size, tune_iters, tune_repeats = (256, 448), 12, 3
     height, width = size
-    results = dict(device=device, threads=torch.get_num_threads(),
-                   machine=platform.processor() or platform.machine(),
-                   torch=torch.__version__, quick=args.quick,
-                   resolution=list(size), pairs=pairs, raft_iters=iters)
+    results = dict(resolution=list(size), pairs=pairs, raft_iters=iters)
 
     # --- sketch head vs RAFT forward -----------------------------------
     joints_t, joints_t1, scores = person(pairs, height, width, device)
@@ -106,6 +143,7 @@ def main():
         'sketch_7px': PoseSketchFlowHead('h36m', square_size=7),
         'sketch_bbox10pct': PoseSketchFlowHead(
             'h36m', square_size=3, square_scale=0.1, gate_thr=3.0),
+        'sketch_capsules': PoseSketchFlowHead('h36m', limb_scale=0.02),
     }
     for name, head in heads.items():
         head.to(device)
@@ -158,13 +196,278 @@ def main():
     ratio_scaled = results['sketch_bbox10pct_s'] / results['raft_forward_s']
     results['sketch_vs_raft_forward'] = ratio
     results['sketch_bbox10pct_vs_raft_forward'] = ratio_scaled
+    results['sketch_capsules_vs_raft_forward'] = \
+        results['sketch_capsules_s'] / results['raft_forward_s']
+    print(f'sketch (bbox-scaled squares + gate) vs RAFT forward: '
+          f'{ratio_scaled:.4f}')
+    print('sketch (capsules) vs RAFT forward: '
+          f"{results['sketch_capsules_vs_raft_forward']:.4f}")
+    return results
+
+
+# ------------------------------------------------------- flow-step accuracy
+def load_clips(split, num_clips, num_frames, image_size, seed=0):
+    """Rendered clips: ``num_clips`` from the split's motions."""
+    from mmflowpose.datasets import SyntheticClipDataset
+    from mmflowpose.datasets.mocap import load_mocap
+    motions = SPLITS[split]
+    clips = []
+    per_motion = max(1, -(-num_clips // len(motions)))
+    for m_id, motion in enumerate(motions):
+        path = osp.join(MOCAP_ROOT, motion)
+        data = load_mocap(path)
+        step = max(1, int(round(data['fps'] / 30.0)))
+        need = num_frames * step
+        starts = np.linspace(0, max(len(data['joints']) - need, 0),
+                             per_motion + 2).astype(int)[1:-1]
+        for c_id, start in enumerate(starts):
+            dataset = SyntheticClipDataset(
+                motions=[path], num_clips=1, num_frames=num_frames,
+                image_size=image_size, frame_step=step,
+                start_frame=int(start), seed=seed + 100 * m_id + c_id)
+            item = dataset[0]
+            item['name'] = f'{motion}@{int(start)}'
+            clips.append(item)
+    return clips[:num_clips]
+
+
+def simulated_refined(gt_2d, bias, jitter, seed):
+    """GT joints + a per-clip per-joint offset + white jitter, both as
+    fractions of the person's bounding-box diagonal."""
+    gen = np.random.default_rng(seed)
+    span = gt_2d.reshape(-1, 2)
+    diag = float(np.linalg.norm(span.max(0) - span.min(0)))
+    offset = gen.normal(0, bias * diag, (1, ) + gt_2d.shape[1:])
+    noise = gen.normal(0, jitter * diag, gt_2d.shape)
+    return (gt_2d + offset + noise).astype(np.float32)
+
+
+def dis_flow(frames):
+    """OpenCV DIS (medium preset) forward flows (P, 2, H, W) px."""
+    import cv2
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    grey = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
+    flows = [dis.calc(a, b, None) for a, b in zip(grey[:-1], grey[1:])]
+    return torch.from_numpy(np.stack(flows)).permute(0, 3, 1, 2).float()
+
+
+def epe_sums(flow, gt, valid, human):
+    """Sums and counts of EPE on all valid pixels, person, background."""
+    from mmflowpose.evaluation.functional import epe_sum_count
+    out = {}
+    for key, mask in (('all', valid), ('person', valid & human),
+                      ('background', valid & ~human)):
+        total, count = epe_sum_count(flow, gt, mask)
+        out[key] = [float(total.sum()), int(count.sum())]
+    return out
+
+
+def flow_step_clip(tuner, head, guard, frames, gt_flow, gt_valid, human,
+                   keypoints, scores=None, flows=None, **step_cfg):
+    """EPE sums of one clip before and after the guarded flow step.
+
+    The entry point for the accuracy benchmark: pass the refined 2D joints
+    as ``keypoints`` (and the GT joints for the oracle sketch).
+
+    Args:
+        tuner (FlowFinetuner): the network (``carry_over=False``: each call
+            starts from its pretrained weights).
+        head (PoseSketchFlowHead): the sketch and its gate.
+        guard (FlowGuard, optional): acceptance test; None accepts all.
+        frames (np.ndarray): (T, H, W, 3) uint8 RGB.
+        gt_flow (np.ndarray): (T-1, H, W, 2) px.
+        gt_valid (np.ndarray): (T-1, H, W) bool non-occluded pixels.
+        human (np.ndarray): (T-1, H, W) bool person pixels at frame t.
+        keypoints (np.ndarray): (T, J, 2) px joints the sketch is drawn
+            from.
+        scores (np.ndarray, optional): (T, J) joint confidences.
+        flows (tuple[Tensor, Tensor], optional): the pretrained network's
+            forward/backward flows, if already computed.
+        **step_cfg: more :func:`guarded_flow_step` arguments
+            (``bidirectional``, ``fuse``...).
+
+    Returns:
+        dict: ``before`` / ``after`` EPE sums (``all``, ``person``,
+        ``background``: [sum, count]), ``accepted``, ``reason``,
+        ``target_epe_before`` / ``target_epe_after`` (px to the sketch on
+        its pixels), ``sketch_pixels``, ``background_drift``, ``seconds``.
+    """
+    from mmflowpose.models.flow_tuning import guarded_flow_step
+    start = time.perf_counter()
+    frame_t = torch.from_numpy(np.ascontiguousarray(frames)).permute(
+        0, 3, 1, 2).float()
+    gt = torch.from_numpy(np.ascontiguousarray(gt_flow)).permute(0, 3, 1, 2)
+    valid = torch.as_tensor(np.asarray(gt_valid, bool))
+    human = torch.as_tensor(np.asarray(human, bool))
+    step = guarded_flow_step(
+        tuner, head, frame_t, torch.as_tensor(keypoints).float(),
+        None if scores is None else torch.as_tensor(scores).float(),
+        guard=guard, flows=flows, **step_cfg)
+    return dict(
+        before=epe_sums(step['flow_before'], gt, valid, human),
+        after=epe_sums(step['flow'], gt, valid, human),
+        accepted=bool(step['accepted']), reason=step['reason'],
+        target_epe_before=step['target_epe_before'],
+        target_epe_after=step['target_epe_after'],
+        sketch_pixels=int(step['sketch_mask'].sum()),
+        background_drift=step['background_drift'],
+        target=epe_sums(step['target'], gt, valid, human),
+        tuned=epe_sums(step.get('flow_tuned', step['flow']), gt, valid,
+                       human),
+        seconds=time.perf_counter() - start)
+
+
+def _mean(pairs, key):
+    total = sum(p[key][0] for p in pairs)
+    count = sum(p[key][1] for p in pairs)
+    return total / count if count else float('nan')
+
+
+def summarize_flow_step(clips):
+    """Pool :func:`flow_step_clip` outputs (sums and counts, not means of
+    means): EPE before/after per region, acceptance, distances to the
+    sketch."""
+    out = {}
+    for when in ('before', 'after', 'target', 'tuned'):
+        for key in ('all', 'person', 'background'):
+            out[f'{when}_{key}'] = _mean([c[when] for c in clips], key)
+    out['accepted'] = [c['accepted'] for c in clips]
+    out['reasons'] = [c['reason'] for c in clips]
+    for key in ('target_epe_before', 'target_epe_after', 'background_drift'):
+        values = [c[key] for c in clips if c[key] == c[key]]
+        out[key] = float(np.mean(values)) if values else float('nan')
+    out['sketch_pixels'] = int(sum(c['sketch_pixels'] for c in clips))
+    out['seconds'] = float(sum(c['seconds'] for c in clips))
+    return out
+
+
+def results_keys(refined, oracle):
+    """The ``flow.*`` keys of the accuracy benchmark's results.json from
+    :func:`summarize_flow_step` outputs of the refined and oracle runs."""
+    return {
+        'flow.initial_epe': refined['before_all'],
+        'flow.refined_epe': refined['after_all'],
+        'flow.initial_epe_person': refined['before_person'],
+        'flow.refined_epe_person': refined['after_person'],
+        'flow.initial_epe_background': refined['before_background'],
+        'flow.refined_epe_background': refined['after_background'],
+        'flow.oracle_epe_person': oracle['after_person'],
+    }
+
+
+def build_flow_step(settings, device='cpu'):
+    """The shipped RAFT-S in a finetuner, the head and the guard."""
+    from mmflowpose.apis import init_model
+    from mmflowpose.models.flow_tuning import FlowGuard
+    torch.manual_seed(0)
+    net = init_model(RAFT_CFG, RAFT_CKPT, device=device)
+    tuner = FlowFinetuner(net, **settings['finetuner'])
+    head = PoseSketchFlowHead('h36m', **settings['head'])
+    guard = FlowGuard(**settings['guard'])
+    return tuner, head, guard
+
+
+def epe(args):
+    settings = copy.deepcopy(FLOW_STEP)
+    if args.quick:
+        settings.update(QUICK)
+    size = tuple(settings['image_size'])
+    clips = load_clips(args.split, settings['num_clips'],
+                       settings['num_frames'], size)
+    tuner, head, guard = build_flow_step(settings, args.device)
+    runs = {k: [] for k in ('oracle', 'refined', 'detections')}
+    dis = []
+    for c_id, clip in enumerate(clips):
+        inputs, sample = clip['inputs'], clip['data_samples']
+        frames = inputs['frames']
+        human = sample['human_mask'][:-1]
+        valid = sample['gt_flow_valid']
+        frame_t = torch.from_numpy(frames).permute(0, 3, 1, 2).float()
+        tuner.restore()
+        flows = (tuner.predict(frame_t[:-1], frame_t[1:]),
+                 tuner.predict(frame_t[1:], frame_t[:-1]))
+        gt_2d = sample['gt_keypoints_2d']
+        sources = dict(
+            oracle=(gt_2d, None),
+            refined=(simulated_refined(gt_2d, settings['refined_bias'],
+                                       settings['refined_jitter'],
+                                       seed=c_id), None),
+            detections=(sample['keypoints_2d'], sample['keypoint_scores']))
+        for name, (keypoints, scores) in sources.items():
+            out = flow_step_clip(tuner, head, guard, frames,
+                                 sample['gt_flow'], valid, human,
+                                 np.nan_to_num(keypoints), scores,
+                                 flows=flows,
+                                 bidirectional=settings['bidirectional'],
+                                 **settings['step'])
+            runs[name].append(out)
+            before, after = (_mean([out[k]], 'person')
+                             for k in ('before', 'after'))
+            tuned = _mean([out['tuned']], 'person')
+            tuned_bg = _mean([out['tuned']], 'background')
+            bg = _mean([out['before']], 'background')
+            print(f"{clip['name']} {name}: person {before:.3f} -> "
+                  f'{after:.3f} px (tuned {tuned:.3f}; bg {bg:.3f} -> '
+                  f"{tuned_bg:.3f}), sketch {out['target_epe_before']:.3f} -> "
+                  f"{out['target_epe_after']:.3f}, {out['reason']} "
+                  f"({out['seconds']:.0f} s)", flush=True)
+        gt = torch.from_numpy(sample['gt_flow']).permute(0, 3, 1, 2)
+        dis.append(epe_sums(dis_flow(frames), gt, torch.from_numpy(valid),
+                            torch.from_numpy(human)))
+    summary = {k: summarize_flow_step(v) for k, v in runs.items()}
+    summary['dis'] = {f'after_{k}': _mean(dis, k)
+                      for k in ('all', 'person', 'background')}
+    ref, orc = summary['refined'], summary['oracle']
+    gain_oracle = orc['before_person'] - orc['after_person']
+    gain_refined = ref['before_person'] - ref['after_person']
+    goals = dict(
+        not_worse_all=ref['after_all'] <= ref['before_all'],
+        not_worse_person=ref['after_person'] <= ref['before_person'],
+        not_worse_background=(ref['after_background']
+                              <= ref['before_background']),
+        half_oracle_gain=bool(gain_oracle > 0
+                              and gain_refined >= 0.5 * gain_oracle),
+        person_gain_refined=gain_refined, person_gain_oracle=gain_oracle)
+    return dict(split=args.split, motions=SPLITS[args.split],
+                clips=[c['name'] for c in clips],
+                settings={k: (list(v) if isinstance(v, tuple) else v)
+                          for k, v in settings.items()},
+                trainable_parameters=tuner.num_trainable(),
+                results=summary, goals=goals,
+                results_keys=results_keys(ref, orc))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--quick', action='store_true')
+    parser.add_argument('--only', choices=('epe', 'speed'), default=None)
+    parser.add_argument('--split', choices=tuple(SPLITS), default='test',
+                        help='motions of the accuracy run (tune on val)')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch intra-op threads (default: torch\'s)')
+    parser.add_argument('--out', default=osp.join(
+        osp.dirname(osp.abspath(__file__)), 'results', 'flow_sketch.json'))
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    mmflowpose.utils.register_all_modules()
+    start = time.time()
+    results = dict(device=args.device, threads=torch.get_num_threads(),
+                   machine=platform.processor() or platform.machine(),
+                   torch=torch.__version__, quick=args.quick)
+    if args.only in (None, 'epe'):
+        results['flow_step'] = epe(args)
+    if args.only in (None, 'speed'):
+        results.update(speed(args))
+    results['seconds'] = time.time() - start
     os.makedirs(osp.dirname(args.out), exist_ok=True)
     with open(args.out, 'w') as f:
         json.dump(results, f, indent=2)
-    print(f'sketch (bbox-scaled squares + gate) vs RAFT forward: '
-          f'{ratio_scaled:.4f}')
-    print(f'wrote {args.out}')
-    print(f'sketch_vs_raft_forward={ratio:.4f}')
+    print(f'wrote {args.out} in {results["seconds"]:.0f} s')
+    if 'sketch_vs_raft_forward' in results:
+        ratio = results['sketch_vs_raft_forward']
+        print(f'sketch_vs_raft_forward={ratio:.4f}')
 
 
 if __name__ == '__main__':

@@ -126,3 +126,41 @@ def fb_inconsistent(flow_fwd: Tensor,
     """
     residual, magnitude, inside = forward_backward_error(flow_fwd, flow_bwd)
     return (residual.square() > alpha * magnitude + beta) | ~inside
+
+
+def fuse_flows(frame1: Tensor,
+               frame2: Tensor,
+               base: Tensor,
+               candidate: Tensor,
+               region: Tensor,
+               window: int = 5,
+               margin: float = 0.0) -> Tuple[Tensor, Tensor]:
+    """Per pixel, take ``candidate`` where it warps better than ``base``.
+
+    Inside ``region`` a pixel takes the candidate flow when its local
+    warping error (:func:`photometric_error`, ``window``) is lower than the
+    base flow's by more than ``margin``; everywhere else the base flow is kept
+    unchanged, so a candidate that drifted off the region cannot leak.
+
+    Args:
+        frame1 (Tensor): (N, 3, H, W) frames at t, 0-255.
+        frame2 (Tensor): (N, 3, H, W) frames at t+1, 0-255.
+        base (Tensor): (N, 2, H, W) flow kept by default, px.
+        candidate (Tensor): (N, 2, H, W) proposed flow, px.
+        region (Tensor): (N, 1, H, W) bool pixels the candidate may take.
+        window (int): side of the error window (odd). Defaults to 5.
+        margin (float): required fall of the error, 0-255 colour units: on
+            flat, well-matched background both errors are near zero and a
+            chance difference must not switch the flow. Defaults to 0.0.
+
+    Returns:
+        tuple[Tensor, Tensor]: fused flow (N, 2, H, W) px and the mask
+        (N, 1, H, W) of pixels that took the candidate.
+    """
+    check_shape(candidate, list(base.shape), 'candidate')
+    check_shape(region, [base.shape[0], 1, *base.shape[-2:]], 'region')
+    err_base, _ = photometric_error(frame1, frame2, base, window)
+    err_cand, _ = photometric_error(frame1, frame2, candidate.to(base),
+                                    window)
+    take = region.bool() & (err_cand + margin < err_base)
+    return torch.where(take, candidate.to(base), base), take

@@ -53,7 +53,7 @@ class FlowFinetuner(nn.Module):
 
     Args:
         net (nn.Module | dict): an mmflow flow estimator, or the arguments of
-            :func:`mmflowpose.apis.init_model` (``config``, ``checkpoint``,
+            :func:`mmflowpose.models.builder.init_model` (``config``, ``checkpoint``,
             ``cfg_options``...).
         lr (float): Adam learning rate. Defaults to 1e-5.
         passes (int): passes over the pairs per :meth:`finetune` call.
@@ -70,6 +70,17 @@ class FlowFinetuner(nn.Module):
             ``'eval'``.
         frozen (sequence[str]): parameter-name prefixes that are not
             trained (e.g. ``('encoder.', )``). Defaults to ().
+        trainable (sequence[str], optional): if set, only parameters whose
+            names start with one of these prefixes train (e.g.
+            ``('decoder.flow_pred.', )``: RAFT's flow head only); ``frozen``
+            still applies. Defaults to None (all).
+        distill_weight (float): weight of the distillation term when
+            :meth:`finetune` gets a sketch ``mask``: pixels outside it are
+            pulled back to the target there (the network's own initial
+            flow). Defaults to 1.0.
+        distill_beta (float): smooth-L1 transition of the distillation
+            term in px; small, so the term is L1 and binds for the small
+            drifts that a quadratic term ignores. Defaults to 0.01.
         carry_over (bool): keep weights between :meth:`finetune` calls.
             Defaults to False.
         grad_clip (float, optional): max gradient norm. Defaults to None.
@@ -87,7 +98,10 @@ class FlowFinetuner(nn.Module):
                  frozen: Sequence[str] = (),
                  carry_over: bool = False,
                  grad_clip: Optional[float] = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0,
+                 trainable: Optional[Sequence[str]] = None,
+                 distill_weight: float = 1.0,
+                 distill_beta: float = 0.01) -> None:
         super().__init__()
         if not lr > 0:
             raise ValueError(f'lr must be > 0, got {lr}')
@@ -105,8 +119,17 @@ class FlowFinetuner(nn.Module):
                              f'{bn_mode!r}')
         if grad_clip is not None and not grad_clip > 0:
             raise ValueError(f'grad_clip must be > 0, got {grad_clip}')
+        if not distill_weight >= 0:
+            raise ValueError('distill_weight must be >= 0, got '
+                             f'{distill_weight}')
+        if not distill_beta > 0:
+            raise ValueError(f'distill_beta must be > 0, got {distill_beta}')
+        if trainable is not None and (isinstance(trainable, str)
+                                      or not len(trainable)):
+            raise ValueError('trainable must be a non-empty sequence of '
+                             f'parameter-name prefixes, got {trainable!r}')
         if isinstance(net, dict):
-            from mmflowpose.apis import init_model
+            from ..builder import init_model
             net = init_model(**copy.deepcopy(net))
         if not isinstance(net, nn.Module):
             raise TypeError('net must be an nn.Module or init_model kwargs, '
@@ -122,11 +145,15 @@ class FlowFinetuner(nn.Module):
         self.carry_over = bool(carry_over)
         self.grad_clip = grad_clip
         self.seed = int(seed)
+        self.trainable = None if trainable is None else tuple(trainable)
+        self.distill_weight = float(distill_weight)
+        self.distill_beta = float(distill_beta)
         if not self.trainable_parameters():
             raise ValueError(
                 f'{type(net).__name__} has no trainable parameters (all '
                 'have requires_grad=False or match frozen='
-                f'{self.frozen}, bn_mode={bn_mode!r}); nothing to fine-tune')
+                f'{self.frozen}, trainable={self.trainable}, '
+                f'bn_mode={bn_mode!r}); nothing to fine-tune')
         self._optimizer = None
         self._snapshot = None
         self.snapshot()
@@ -146,8 +173,13 @@ class FlowFinetuner(nn.Module):
         return [
             p for name, p in self.net.named_parameters()
             if p.requires_grad and id(p) not in skip
-            and not name.startswith(self.frozen or ('\0', ))
+            and not name.startswith(self.frozen or ('\0', )) and (
+                self.trainable is None or name.startswith(self.trainable))
         ]
+
+    def num_trainable(self) -> int:
+        """Number of scalars :meth:`finetune` updates."""
+        return sum(p.numel() for p in self.trainable_parameters())
 
     def snapshot(self) -> None:
         """Remember the current weights (and buffers) as the pretrained."""
@@ -163,6 +195,18 @@ class FlowFinetuner(nn.Module):
         self._optimizer = None
 
     reset = restore
+
+    def state(self) -> Dict[str, Tensor]:
+        """A copy of the current weights, for :meth:`rollback`."""
+        return {
+            k: v.detach().clone()
+            for k, v in self.net.state_dict().items()
+        }
+
+    def rollback(self, state: Dict[str, Tensor]) -> None:
+        """Load weights from :meth:`state` and reset the optimiser."""
+        self.net.load_state_dict(state)
+        self._optimizer = None
 
     # -------------------------------------------------------------- running
     @torch.no_grad()
@@ -184,25 +228,52 @@ class FlowFinetuner(nn.Module):
                 if self._is_bn(module):
                     module.eval()
 
+    def _flow_loss(self, flow: Tensor, target: Tensor,
+                   weight: Optional[Tensor], mask: Optional[Tensor]) -> Tensor:
+        if mask is None:
+            return weighted_smooth_l1(flow, target, weight, self.beta)
+        # Two terms, each averaged over its own pixels: the sketch is a few
+        # percent of the image and would drown in one global mean.
+        mask = mask.to(flow.dtype)
+        if weight is not None:
+            weight = weight.to(flow.dtype).reshape(mask.shape)
+        inner = mask if weight is None else mask * weight
+        outer = 1 - mask if weight is None else (1 - mask) * weight
+        loss = weighted_smooth_l1(flow, target, inner, self.beta)
+        if self.distill_weight > 0:
+            loss = loss + self.distill_weight * weighted_smooth_l1(
+                flow, target, outer, self.distill_beta)
+        return loss
+
     def loss(self, frame1: Tensor, frame2: Tensor, target: Tensor,
-             weight: Optional[Tensor] = None) -> Tensor:
-        """Smooth-L1 (sequence) loss of one batch; keeps the graph."""
+             weight: Optional[Tensor] = None,
+             mask: Optional[Tensor] = None) -> Tensor:
+        """Smooth-L1 (sequence) loss of one batch; keeps the graph.
+
+        Without ``mask`` one term over all (weighted) pixels; with a sketch
+        ``mask`` (N, 1, H, W) the mean smooth-L1 (``beta``) on the sketch
+        pixels plus ``distill_weight`` times the mean, nearly L1
+        (``distill_beta``), on the others.
+        """
         flows = flow_forward(self.net, frame1, frame2, return_all=True)
         target = target.to(flows[-1])
         if weight is not None:
             weight = weight.to(flows[-1].device)
+        if mask is not None:
+            mask = mask.to(flows[-1].device)
         if self.sequence_gamma is None or len(flows) == 1:
-            return weighted_smooth_l1(flows[-1], target, weight, self.beta)
+            return self._flow_loss(flows[-1], target, weight, mask)
         n = len(flows)
         return sum(self.sequence_gamma**(n - 1 - i) *
-                   weighted_smooth_l1(f, target, weight, self.beta)
+                   self._flow_loss(f, target, weight, mask)
                    for i, f in enumerate(flows))
 
     def finetune(self,
                  frame1: Tensor,
                  frame2: Tensor,
                  target: Tensor,
-                 weight: Optional[Tensor] = None) -> Dict[str, list]:
+                 weight: Optional[Tensor] = None,
+                 mask: Optional[Tensor] = None) -> Dict[str, list]:
         """Fine-tune on P pairs towards their target flows.
 
         Args:
@@ -211,6 +282,9 @@ class FlowFinetuner(nn.Module):
             target (Tensor): (P, 2, H, W) target flow in px.
             weight (Tensor, optional): (P, 1, H, W) or (P, H, W) pixel
                 weights (e.g. a validity mask). Defaults to None.
+            mask (Tensor, optional): (P, 1, H, W) bool sketch pixels; the
+                others are distilled towards the target (see :meth:`loss`).
+                Defaults to None.
 
         Returns:
             dict: ``losses`` (list[float], mean loss of each pass, measured
@@ -227,6 +301,10 @@ class FlowFinetuner(nn.Module):
             if weight.dim() == 3:
                 weight = weight[:, None]
             check_shape(weight, [num, 1, height, width], 'weight')
+        if mask is not None:
+            if mask.dim() == 3:
+                mask = mask[:, None]
+            check_shape(mask, [num, 1, height, width], 'mask')
         if not self.carry_over:
             self.restore()
         params = self.trainable_parameters()
@@ -242,7 +320,8 @@ class FlowFinetuner(nn.Module):
                 for start in range(0, num, self.batch_size):
                     idx = order[start:start + self.batch_size]
                     loss = self.loss(frame1[idx], frame2[idx], target[idx],
-                                     None if weight is None else weight[idx])
+                                     None if weight is None else weight[idx],
+                                     None if mask is None else mask[idx])
                     self.net.zero_grad(set_to_none=True)
                     loss.backward()
                     if self.grad_clip is not None:

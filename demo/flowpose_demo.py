@@ -62,7 +62,22 @@ def parse_args(argv=None):
         '--no-refine', action='store_true',
         help='only run the estimator (no flow, refined = initial)')
     parser.add_argument('--num-cycles', type=int, default=None,
-                        help='override the refiner\'s flow/pose cycles')
+                        help='override the refiner\'s flow/pose cycles '
+                        '(0: flow and the initial estimate only)')
+    parser.add_argument(
+        '--max-side', type=int, default=512,
+        help='working resolution: the flow networks and the sketch run on '
+        'frames whose longest side is at most this many px (flows and '
+        'joints are mapped back to the original pixels); 0 keeps the full '
+        'size. Memory and time of the flow grow with it (docs/en/demo.md)')
+    parser.add_argument(
+        '--finetune-passes', type=int, default=None,
+        help='override the passes of flow fine-tuning per cycle (0: no '
+        'fine-tuning, the cycles keep the pretrained flow)')
+    parser.add_argument(
+        '--finetune-on', choices=('crop', 'frame'), default='crop',
+        help='fine-tune the flow on a crop around the person (sketch '
+        'extent plus a margin) or on whole frames')
     parser.add_argument('--window', type=int, default=16,
                         help='frames per refinement window')
     parser.add_argument('--overlap', type=int, default=4,
@@ -85,6 +100,10 @@ def parse_args(argv=None):
         'given, no downloads')
     parser.add_argument('--num-frames', type=int, default=12,
                         help='length of the rendered --offline clip')
+    parser.add_argument(
+        '--verbose', action='store_true',
+        help='show third-party log noise (absl/TFLite, pkg_resources and '
+        'torch.meshgrid warnings), hidden by default')
     parser.add_argument(
         '--debug', action='store_true',
         help='show the full traceback of errors instead of one line')
@@ -143,14 +162,44 @@ def refine_config(args):
             raise SystemExit(f'--flow-weights {weights}: file not found')
     if args.num_cycles is not None:
         model['num_cycles'] = args.num_cycles
+    apply_cost_caps(model, args)
     return model, None
+
+
+def apply_cost_caps(model: dict, args) -> None:
+    """Write the cost flags into the refiner dict (see docs/en/demo.md)."""
+    if args.max_side is not None:
+        if args.max_side < 0 or 0 < args.max_side < 16:
+            raise SystemExit(f'--max-side {args.max_side}: give 0 (full '
+                             'size) or a longest side of at least 16 px')
+        model['flow_max_side'] = args.max_side or None
+    if args.finetune_passes is not None:
+        if args.finetune_passes < 0:
+            raise SystemExit(f'--finetune-passes {args.finetune_passes}: '
+                             'must be >= 0')
+        model['flow_finetuner'] = dict(
+            model.get('flow_finetuner') or {}, passes=args.finetune_passes)
+    if args.finetune_on == 'crop':
+        model.setdefault('finetune_crop', dict(margin=0.25, min_side=64))
+    else:
+        model['finetune_crop'] = None
 
 
 def main(argv=None):
     args = parse_args(argv)
-    import mmflowpose
+    with warnings.catch_warnings():
+        if not args.verbose:  # raised while mmengine/mmcv are imported
+            warnings.filterwarnings('ignore', message='pkg_resources is')
+        import mmflowpose
+        from mmflowpose.apis.log_noise import QuietThirdParty
+    with QuietThirdParty(enabled=not args.verbose):
+        return run(args, mmflowpose)
+
+
+def run(args, mmflowpose) -> int:
     mmflowpose.utils.register_all_modules()
     from mmflowpose.apis import FlowPoseInferencer
+    from mmflowpose.apis.cost_report import format_cost
     if args.offline and args.pose3d != 'mediapipe':
         raise SystemExit('--offline uses --pose3d mediapipe (mmpose '
                          'lifters need model-zoo weights)')
@@ -184,8 +233,9 @@ def main(argv=None):
     seconds = time.perf_counter() - tic
     frames = result['num_frames']
     print(f'{frames} frames in {seconds:.1f} s '
-          f'({seconds / max(frames, 1):.2f} s/frame); per stage: ' +
-          ', '.join(f'{k} {v:.3f}' for k, v in result['timings'].items()))
+          f'({seconds / max(frames, 1):.2f} s/frame)')
+    print('cost: ' + format_cost(result['timings'],
+                                 result['peak_memory_mb']))
     for path in result['files'].values():
         print(os.path.relpath(published_path(path)))
     return 0
@@ -226,6 +276,50 @@ def _strict_json(folder: str) -> None:
                 dump_json_atomic(data, path)
 
 
+def coverage_warnings(video, folder: str) -> list:
+    """What the run silently lacked: frames nobody was found in, and
+    frames of a video that never decoded (a truncated or corrupt file).
+
+    Args:
+        video (str, optional): the input; only a video file is checked for
+            frames it declares but does not decode.
+        folder (str): the run's output folder (``predictions/*.json`` with
+            one entry per processed frame, ``instances`` [] without a
+            person).
+    """
+    import json
+    lines = []
+    folder = osp.join(folder, 'predictions')
+    names = sorted(n for n in os.listdir(folder) if n.endswith('.json') and
+                   not n.endswith(('_unrefined.json', '_meta.json'))) \
+        if osp.isdir(folder) else []
+    for name in names:
+        with open(osp.join(folder, name)) as file:
+            frames = json.load(file)
+        if not isinstance(frames, list):
+            continue
+        empty = sum(1 for f in frames if not f.get('instances'))
+        if empty == len(frames):
+            lines.append(f'no person found in any of the {len(frames)} '
+                         f'frames of {name[:-5]!r}: its predictions are '
+                         'empty')
+        elif empty:
+            lines.append(f'no person found in {empty} of {len(frames)} '
+                         f'frames of {name[:-5]!r} (their predictions are '
+                         'empty)')
+        if video and osp.isfile(str(video)):
+            import cv2
+            capture = cv2.VideoCapture(str(video))
+            declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+            capture.release()
+            if declared > len(frames):
+                lines.append(f'{video}: decoded {len(frames)} of the '
+                             f'{declared} frames the container declares '
+                             '(truncated or corrupt video); the rest were '
+                             'not processed')
+    return lines
+
+
 def _one_line(error: BaseException) -> str:
     return ' '.join(str(error).split()) or type(error).__name__
 
@@ -256,6 +350,8 @@ def cli(argv=None) -> int:
             # argparse keeps the last --out-dir: the run writes to the stage
             code = main(argv + ['--out-dir', stage.stage])
             _strict_json(stage.stage)
+            for line in coverage_warnings(args.input, stage.stage):
+                print(f'{tool}: warning: {line}', file=sys.stderr)
             stage.publish()
             return code or 0
     except BaseException as error:  # sorted out below

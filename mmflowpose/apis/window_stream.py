@@ -15,6 +15,9 @@ from mmengine.logging import print_log
 
 from .pose_estimators import NUM_JOINTS, empty_estimate
 
+# the per-frame fields of a refiner result the records read
+RESULT_KEYS = ('pose3d_init', 'pose3d', 'flow_init', 'flow', 'sketch_mask')
+
 # what a stage of the refiner means in the progress log
 STAGE_TEXT = dict(
     detect='detection', lift='3D lifting', flow='flow forward',
@@ -55,15 +58,19 @@ class RefineProgress:
     Args:
         total (int): windows expected (0 when unknown).
         enabled (bool): log at all. Defaults to True.
+        log (callable, optional): takes each line; default mmengine's
+            ``print_log`` to the current logger.
     """
 
-    def __init__(self, total: int, enabled: bool = True) -> None:
+    def __init__(self, total: int, enabled: bool = True,
+                 log=None) -> None:
         self.total, self.enabled = total, enabled
+        self.log = log or (lambda text: print_log(text, logger='current'))
         self.index, self.cycle, self._tic = 0, 0, 0.
 
     def _log(self, text: str) -> None:
         if self.enabled:
-            print_log(text, logger='current')
+            self.log(text)
 
     def window(self, start: int, stop: int) -> None:
         self.index += 1
@@ -169,9 +176,15 @@ class WindowStream:
         return result
 
     def __call__(self, frames_iter: Iterator) -> Iterator[Dict]:
-        """Yield one record per frame, windows merged (see module doc)."""
+        """Yield one record per frame, windows merged (see module doc).
+
+        The frames of a window that the next window will not cover are
+        emitted as soon as the window is refined; only its last
+        ``overlap`` frames (and their results) wait for the next window.
+        """
+        stride = self.window - self.overlap
         emitted = 0
-        pending = None  # previous window: (start, clip, estimate, result)
+        pending = None  # tail of the previous window: (start, clip, ...)
         for window in self._windows(iter(frames_iter)):
             start, clip, estimate, result = window
             if pending is not None:
@@ -183,18 +196,34 @@ class WindowStream:
                         record = _record(t, p_start, p_clip, p_est, p_res)
                     else:
                         record = _record(t, start, clip, estimate, result)
-                    if t >= start:  # overlap: blend refined poses
-                        weight = (t - start + 1) / (p_end - start + 1)
-                        record['pose3d'] = _blend(p_res, p_est, t - p_start,
-                                                  result, estimate,
-                                                  t - start, weight)
+                    weight = (t - start + 1) / (p_end - start + 1)
+                    record['pose3d'] = _blend(p_res, p_est, t - p_start,
+                                              result, estimate, t - start,
+                                              weight)
                     yield record
                 emitted = p_end
-            pending = window
+            # frames before the next window's start need no other window
+            for t in range(emitted, start + stride):
+                if t - start >= len(clip) - self.overlap:
+                    break
+                yield _record(t, start, clip, estimate, result)
+                emitted = t + 1
+            pending = _tail(window, emitted)
         if pending is not None:
             p_start, p_clip, p_est, p_res = pending
             for t in range(emitted, p_start + len(p_clip)):
                 yield _record(t, p_start, p_clip, p_est, p_res)
+
+
+def _tail(window, first: int):
+    """The part of a window from frame ``first`` on (copies, so the rest
+    of the window's arrays can be freed)."""
+    start, clip, estimate, result = window
+    i = first - start
+    estimate = {k: np.array(v[i:]) for k, v in estimate.items()}
+    if result is not None:
+        result = {k: np.array(result[k][i:]) for k in RESULT_KEYS}
+    return first, np.array(clip[i:]), estimate, result
 
 
 def _blend(res_a, est_a, i, res_b, est_b, j, weight) -> np.ndarray:

@@ -9,12 +9,17 @@ shipped FlowPoseRefiner setup end to end.
 import json
 import os
 import os.path as osp
+from collections import defaultdict
 
 import cv2
 import numpy as np
 import pytest
 
-from mmflowpose.apis import FlowPoseInferencer, build_refiner
+from mmflowpose.apis import (FlowPoseInferencer, build_pose_estimator,
+                             build_refiner)
+from mmflowpose.apis.window_stream import (RefineProgress, WindowStream,
+                                           num_windows)
+from mmflowpose.models.refiners.stage_timer import StageTimer
 from mmflowpose.registry import INFERENCERS
 
 pytest.importorskip('mediapipe', reason='run `make install-demo`')
@@ -148,6 +153,50 @@ def test_windows_are_stitched(fixtures):
     assert len(out['visualization']) == 5
     # 3 x 2 panels that follow the 320x180 frames' aspect
     assert out['visualization'][0].shape == (2 * 180, 3 * 320, 3)
+
+
+class TimedProbeRefiner(ProbeRefiner):
+    """ProbeRefiner whose stages go through a real ``StageTimer``."""
+
+    def __init__(self):
+        super().__init__()
+        self.timer = StageTimer()
+
+    def refine_clip(self, frames, keypoints_2d, keypoint_scores, pose3d):
+        with self.timer('flow'):
+            pass
+        for _ in range(2):  # two cycles
+            for stage in ('pose', 'sketch', 'finetune', 'flow'):
+                with self.timer(stage):
+                    pass
+        return super().refine_clip(frames, keypoints_2d, keypoint_scores,
+                                   pose3d)
+
+
+def test_stream_emits_frames_before_the_next_window(fixtures):
+    frames = [f[..., ::-1] for f in _posetrack(fixtures)]  # RGB
+    probe, lines = TimedProbeRefiner(), []
+    timings = defaultdict(float)
+    stream = WindowStream(
+        build_pose_estimator('mediapipe'), probe, window=3, overlap=1,
+        timings=timings,
+        progress=RefineProgress(num_windows(5, 3, 1), log=lines.append))
+    seen = [(r['frame_id'], probe.calls) for r in stream(iter(frames))]
+    # frames 0, 1 leave after window 1; frame 2 (the overlap) waits for
+    # window 2, which also gives 3 and 4
+    assert seen == [(0, 1), (1, 1), (2, 2), (3, 2), (4, 2)]
+    assert num_windows(5, 3, 1) == 2 and num_windows(3, 3, 1) == 1
+    assert num_windows(17, 16, 4) == 2 and num_windows(29, 16, 4) == 3
+    # progress: a line per window, per stage, with the cycle it belongs to
+    assert lines[0] == 'window 1/2: frames 0-2'
+    assert lines[1].startswith('window 1/2 flow forward done in')
+    assert lines[2].startswith('window 1/2 cycle 1: pose step done in')
+    assert lines[6].startswith('window 1/2 cycle 2: pose step done in')
+    assert lines[10] == 'window 2/2: frames 2-4'
+    assert len(lines) == 20
+    # the probe's stages are timed per frame under refine.<stage>
+    assert {'refine.flow', 'refine.pose', 'refine.sketch',
+            'refine.finetune'} <= set(timings)
 
 
 def test_folder_flo_images(fixtures, tmp_path):

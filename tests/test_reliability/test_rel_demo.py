@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -164,3 +165,42 @@ def test_interrupted_demo_keeps_previous_results(tmp_path):
         'results untouched)')
     assert _snapshot(out) == before
     assert not [n for n in os.listdir(out) if n.startswith('.')]
+
+
+def test_frames_without_a_person_are_reported(demo, tmp_path):
+    (tmp_path / 'predictions').mkdir()
+    frames = [dict(frame_id=i, instances=[] if i else [dict(x=1)])
+              for i in range(3)]
+    (tmp_path / 'predictions' / 'clip.json').write_text(json.dumps(frames))
+    (tmp_path / 'predictions' / 'nobody.json').write_text(
+        json.dumps([dict(instances=[])] * 4))
+    (tmp_path / 'predictions' / 'clip_meta.json').write_text('{}')
+    assert demo.coverage_warnings(None, str(tmp_path)) == [
+        "no person found in 2 of 3 frames of 'clip' (their predictions are "
+        'empty)',
+        "no person found in any of the 4 frames of 'nobody': its "
+        'predictions are empty'
+    ]
+
+
+def test_truncated_video_is_reported(demo, tmp_path, capsys):
+    import cv2
+    from mmflowpose.datasets.synthetic import make_clip
+    clip = make_clip('procedural:walk', camera=0, image_size=(256, 320),
+                     num_frames=8, seed=0)
+    video = tmp_path / 'walk.avi'
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'MJPG'), 25,
+                             (320, 256))
+    for frame in clip['frames']:
+        writer.write(np.ascontiguousarray(frame[..., ::-1]))
+    writer.release()
+    video.write_bytes(video.read_bytes()[:video.stat().st_size // 2])
+    out = tmp_path / 'out'
+    assert demo.cli([
+        str(video), '--no-refine', '--vis-format', 'none', '--out-dir',
+        str(out)
+    ]) == 0
+    err = capsys.readouterr().err
+    assert re.search(
+        r'demo/flowpose_demo.py: warning: .*walk.avi: decoded [1-7] of the '
+        '8 frames the container declares', err), err

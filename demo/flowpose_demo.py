@@ -320,50 +320,6 @@ def coverage_warnings(video, folder: str) -> list:
     return lines
 
 
-def coverage_warnings(video, folder: str) -> list:
-    """What the run silently lacked: frames nobody was found in, and
-    frames of a video that never decoded (a truncated or corrupt file).
-
-    Args:
-        video (str, optional): the input; only a video file is checked for
-            frames it declares but does not decode.
-        folder (str): the run's output folder (``predictions/*.json`` with
-            one entry per processed frame, ``instances`` [] without a
-            person).
-    """
-    import json
-    lines = []
-    folder = osp.join(folder, 'predictions')
-    names = sorted(n for n in os.listdir(folder) if n.endswith('.json') and
-                   not n.endswith(('_unrefined.json', '_meta.json'))) \
-        if osp.isdir(folder) else []
-    for name in names:
-        with open(osp.join(folder, name)) as file:
-            frames = json.load(file)
-        if not isinstance(frames, list):
-            continue
-        empty = sum(1 for f in frames if not f.get('instances'))
-        if empty == len(frames):
-            lines.append(f'no person found in any of the {len(frames)} '
-                         f'frames of {name[:-5]!r}: its predictions are '
-                         'empty')
-        elif empty:
-            lines.append(f'no person found in {empty} of {len(frames)} '
-                         f'frames of {name[:-5]!r} (their predictions are '
-                         'empty)')
-        if video and osp.isfile(str(video)):
-            import cv2
-            capture = cv2.VideoCapture(str(video))
-            declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-            capture.release()
-            if declared > len(frames):
-                lines.append(f'{video}: decoded {len(frames)} of the '
-                             f'{declared} frames the container declares '
-                             '(truncated or corrupt video); the rest were '
-                             'not processed')
-    return lines
-
-
 def _one_line(error: BaseException) -> str:
     return ' '.join(str(error).split()) or type(error).__name__
 
@@ -394,8 +350,6 @@ def cli(argv=None) -> int:
             # argparse keeps the last --out-dir: the run writes to the stage
             code = main(argv + ['--out-dir', stage.stage])
             _strict_json(stage.stage)
-            for line in coverage_warnings(args.input, stage.stage):
-                print(f'{tool}: warning: {line}', file=sys.stderr)
             for line in coverage_warnings(args.input, stage.stage):
                 print(f'{tool}: warning: {line}', file=sys.stderr)
             stage.publish()

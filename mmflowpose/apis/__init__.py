@@ -1,6 +1,6 @@
+from mmflowpose.models.builder import (ConfigError, build_model, init_model,
+                                       load_config, resolve_config_path)
 from .inferencer import FlowPoseInferencer, build_refiner
-from .model_init import (ConfigError, build_model, init_model, load_config,
-                         resolve_config_path)
 from .pose_estimators import (BasePoseEstimator, MediaPipePoseEstimator,
                               MMPoseLiftingEstimator, build_pose_estimator)
 

@@ -58,7 +58,7 @@ def build_refiner(cfg, device: str = 'cpu'):
     Returns:
         FlowPoseRefiner: in eval mode on ``device``.
     """
-    from mmflowpose.apis.model_init import load_config
+    from mmflowpose.models.builder import load_config
     from mmflowpose.registry import MODELS
     config = load_config(cfg)
     refiner_cfg = config.get('model', config)

@@ -1,5 +1,9 @@
 """Build any mmpose 3D estimator or mmflow network from its config.
 
+This is the models layer's builder (the user-facing API package re-exports
+it): the refiner, the lifter wrapper and the flow fine-tuner build their
+sub-networks through it, so the models layer depends on nothing above it.
+
 :func:`init_model` takes a config path, an ``mmpose::``/``mmflow::`` name, a
 :class:`~mmengine.config.Config` or a dict, builds the model in its own
 package's registry scope (so mmflow models build after mmpose ones, and the
@@ -240,10 +244,22 @@ def _load_weights(model: nn.Module, checkpoint: str, trusted: bool) -> dict:
 
 
 def _pose_dataset_meta(cfg: Config, meta: dict) -> Optional[dict]:
+    """Joint names, flip pairs etc. of an mmpose model: from its checkpoint,
+    else from its config's training dataset (metainfo or the class's)."""
     if meta.get('dataset_meta'):
         return meta['dataset_meta']
-    from mmpose.apis.inference import dataset_meta_from_config
-    try:
-        return dataset_meta_from_config(cfg, dataset_mode='train')
-    except Exception:  # configs without a dataset section
-        return None
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+    from mmpose.registry import DATASETS
+    dataset_cfg = cfg.get('train_dataloader', {}).get('dataset')
+    if dataset_cfg is None:
+        return None  # configs without a dataset section
+    metainfo = dataset_cfg.get('metainfo')
+    if metainfo is None:
+        dataset_type = dataset_cfg.get('type')
+        with DefaultScope.overwrite_default_scope('mmpose'):
+            dataset_class = dataset_type if isinstance(
+                dataset_type, type) else DATASETS.get(dataset_type)
+        if dataset_class is None:
+            return None
+        metainfo = dataset_class.METAINFO
+    return parse_pose_metainfo(metainfo)

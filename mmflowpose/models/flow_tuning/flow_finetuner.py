@@ -53,7 +53,8 @@ class FlowFinetuner(nn.Module):
 
     Args:
         net (nn.Module | dict): an mmflow flow estimator, or the arguments of
-            :func:`mmflowpose.models.builder.init_model` (``config``, ``checkpoint``,
+            :func:`mmflowpose.models.builder.init_model` (``config``,
+            ``checkpoint``,
             ``cfg_options``...).
         lr (float): Adam learning rate. Defaults to 1e-5.
         passes (int): passes over the pairs per :meth:`finetune` call.

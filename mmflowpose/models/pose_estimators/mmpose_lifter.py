@@ -43,7 +43,7 @@ class MMPoseLifter(nn.Module):
                  cfg_options: Optional[dict] = None,
                  batch_size: int = 256) -> None:
         super().__init__()
-        from mmflowpose.apis import init_model
+        from ..builder import init_model
         self.lifter = init_model(
             config, checkpoint, cfg_options=cfg_options, scope='mmpose')
         cfg = self.lifter.cfg

@@ -73,7 +73,8 @@ class FlowPoseRefiner(BaseModel):
 
     Args:
         flow_networks (dict | list[dict]): each the arguments of
-            :func:`mmflowpose.apis.init_model` (``config``, ``checkpoint``,
+            :func:`mmflowpose.models.builder.init_model` (``config``,
+            ``checkpoint``,
             ``cfg_options``); several are averaged.
         pose_estimators (dict | list[dict], optional): registered clip-level
             3D estimators, e.g. ``dict(type='MMPoseLifter', config=...,
@@ -186,7 +187,7 @@ class FlowPoseRefiner(BaseModel):
             raise ValueError('flow_finetuner.passes must be >= 0, got '
                              f'{self.finetune_passes}')
         tuner_cfg['passes'] = max(self.finetune_passes, 1)
-        from mmflowpose.apis import init_model
+        from ..builder import init_model
         self.finetuners = nn.ModuleList()
         for cfg in flow_cfgs:
             cfg = dict(cfg)

@@ -1,0 +1,36 @@
+"""Package layering: dependencies point down (models never import the API
+layer), and the API layer registers nothing."""
+import os
+import os.path as osp
+import re
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+PACKAGE = osp.join(REPO, 'mmflowpose')
+
+
+def _python_files(folder):
+    for root, _, files in os.walk(folder):
+        for name in files:
+            if name.endswith('.py'):
+                yield osp.join(root, name)
+
+
+def _matches(folder, pattern):
+    hits = []
+    for path in _python_files(folder):
+        with open(path) as file:
+            for number, line in enumerate(file, 1):
+                if re.search(pattern, line):
+                    hits.append(f'{osp.relpath(path, REPO)}:{number}: '
+                                f'{line.strip()}')
+    return hits
+
+
+def test_models_never_import_the_api_layer():
+    assert _matches(osp.join(PACKAGE, 'models'), r'\bapis\b') == []
+
+
+def test_lower_layers_never_import_the_api_layer():
+    for layer in ('datasets', 'evaluation', 'engine', 'utils', 'compat'):
+        assert _matches(osp.join(PACKAGE, layer),
+                        r'(from|import) mmflowpose\.apis|from \.\.apis') == []

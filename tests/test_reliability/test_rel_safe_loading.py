@@ -214,3 +214,46 @@ def test_checkpoint_and_data_share_one_allow_list():
     assert checkpoint.OPENMMLAB_SAFE_GLOBALS is \
         safe_pickle.OPENMMLAB_SAFE_GLOBALS
     assert not hasattr(checkpoint, '_numpy_globals')
+
+
+def _good_checkpoint_bytes(tmp_path, zipped=True):
+    path = tmp_path / 'good.pth'
+    torch.save({'state_dict': torch.nn.Linear(2, 2).state_dict()}, str(path),
+               _use_new_zipfile_serialization=zipped)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    'kind', [
+        'text', 'empty', 'random', 'zip-half', 'zip-tail', 'legacy-cut',
+        'pickle-list', 'pickle-cut', 'npz'
+    ])
+def test_corrupt_checkpoint_of_any_kind(tmp_path, kind):
+    rng = np.random.default_rng(0)
+    content = {
+        'text': lambda: b'hello\nnot a checkpoint\n',
+        'empty': lambda: b'',
+        'random': lambda: rng.bytes(4096),
+        'zip-half': lambda: _good_checkpoint_bytes(tmp_path)[:400],
+        'zip-tail': lambda: _good_checkpoint_bytes(tmp_path)[:-30],
+        'legacy-cut': lambda: _good_checkpoint_bytes(tmp_path, False)[:300],
+        'pickle-list': lambda: pickle.dumps([1, 2, 3]),
+        'pickle-cut': lambda: pickle.dumps({'a': np.ones(50)})[:40],
+        'npz': lambda: _npz_bytes(tmp_path),
+    }[kind]()
+    path = tmp_path / 'model.pth'
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError,
+                       match=r"checkpoint '.*model\.pth' (could not be read "
+                       r'\(corrupt, truncated or not a checkpoint\)|holds a)'):
+        read_checkpoint(str(path))
+
+
+def _npz_bytes(tmp_path):
+    np.savez(tmp_path / 'a.npz', x=np.ones(3))
+    return (tmp_path / 'a.npz').read_bytes()
+
+
+def test_checkpoint_folder_is_named(tmp_path):
+    with pytest.raises(CheckpointError, match='is a folder, not a file'):
+        read_checkpoint(str(tmp_path))

@@ -297,3 +297,31 @@ def test_interrupted_runs_leave_previous_results(setup, tmp_path):
         assert 'nothing published (previous results untouched)' in err
         assert _snapshot(work) == before
         assert not [n for n in os.listdir(work) if n.startswith('.flowpose')]
+
+
+def test_nan_flow_weights_stop_the_run(setup, tmp_path, capsys):
+    """The issue's case: NaN flow weights used to give NaN poses and a
+    finite MPJPE; now the clip stops with a clear error, nothing
+    published."""
+    import torch
+
+    from mmflowpose.apis import init_model
+    from mmflowpose.utils.checkpoint import save_checkpoint_atomic
+    _, config, tool = setup
+    net = init_model('mmflow::raft/raft_8xb2_100k_flyingchairs-368x496.py',
+                     cfg_options=dict(model=dict(decoder=dict(iters=1))))
+    with torch.no_grad():
+        for param in net.parameters():
+            param.fill_(float('nan'))
+    weights = tmp_path / 'nan_raft.pth'
+    save_checkpoint_atomic(net, str(weights))
+    work = tmp_path / 'work'
+    before = _previous_results(work)
+    rc = _run(tool, [
+        config, '--work-dir', work, '--cfg-options',
+        f'model.flow_networks.0.checkpoint={weights}'
+    ])
+    _assert_clean_failure(
+        capsys, rc, r'FloatingPointError: flow network 0 predicted \d+ '
+        r'non-finite values \(frame pairs \[0, 1\]\); refinement of this '
+        'clip stopped', work, before)

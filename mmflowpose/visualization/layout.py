@@ -15,7 +15,7 @@ BLANK = 96
 
 def auto_panel_size(image_size: Tuple[int, int],
                     max_size: Tuple[int, int] = (360, 640),
-                    min_size: int = 96) -> Tuple[int, int]:
+                    min_size: int = 180) -> Tuple[int, int]:
     """(H, W) of a panel that shows an ``image_size`` (H, W) frame whole.
 
     The input's aspect ratio is kept; the panel is the input itself when it
@@ -27,7 +27,8 @@ def auto_panel_size(image_size: Tuple[int, int],
         image_size (tuple[int, int]): (H, W) of the input frames, px.
         max_size (tuple[int, int]): largest (H, W) of a panel, px.
             Defaults to (360, 640).
-        min_size (int): smallest side of a panel, px. Defaults to 96.
+        min_size (int): smallest side of a panel, px (smaller inputs are
+            enlarged so that text and legends fit). Defaults to 180.
 
     Returns:
         tuple[int, int]: panel (H, W) in px.

@@ -117,11 +117,11 @@ def test_hook_writes_video_still_and_curves(clip, tmp_path):
     assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 5
     video.release()
     still = cv2.imread(str(folder / 'walk0.png'))[..., ::-1]
-    # 64 x 96 input -> 96 x 144 panels (enlarged), 2 rows x 4 columns
-    assert still.shape == (192, 576, 3)
+    # 64 x 96 input -> 180 x 270 panels (enlarged), 2 rows x 4 columns
+    assert still.shape == (360, 1080, 3)
     # frame 1 has a pair: its refined-flow EPE panel (bottom right) is not
     # the blank grey of a frame without flow
-    assert not (still[96 + 30:, 432:] == 96).all()
+    assert not (still[180 + 40:, 810:] == 96).all()
 
 
 def test_hook_disabled_and_bad_arguments(tmp_path):

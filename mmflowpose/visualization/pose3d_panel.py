@@ -76,7 +76,7 @@ class Pose3dOverlay:
         # not by depth, so the displacement lines are never hidden
         self.axes.computed_zorder = False
         self._setup_axes()
-        line = lambda **kw: self.axes.plot([0, 0], [0, 0], [0, 0], **kw)[0]  # noqa: E731,E501
+        line = self._new_line
         self.ghost = [line(color=GHOST, alpha=0.5, linewidth=5.0, zorder=1)
                       for _ in self.bones]
         self.refined = [line(color=np.array(c) / 255, linewidth=2.0, zorder=3)
@@ -112,6 +112,10 @@ class Pose3dOverlay:
         for setter, name in ((axes.set_xlabel, 'x'),
                              (axes.set_ylabel, 'depth')):
             setter(name, fontsize=8, labelpad=-14)
+
+    def _new_line(self, **style):
+        """One empty 3D line, moved into place by :meth:`draw`."""
+        return self.axes.plot([0, 0], [0, 0], [0, 0], **style)[0]
 
     @staticmethod
     def _set(line, points, a, b, visible) -> None:

@@ -46,7 +46,8 @@ def temp_beside(path: str, suffix: str = '') -> str:
     return temp
 
 
-def write_atomic(path: str, write: Callable[[str], None],
+def write_atomic(path: str,
+                 write: Callable[[str], None],
                  suffix: str = '') -> str:
     """Call ``write(temp)`` then rename ``temp`` to ``path``.
 

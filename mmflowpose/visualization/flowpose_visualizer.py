@@ -20,17 +20,16 @@ size. Panels: see :mod:`.pose3d_panel`, :mod:`.flow_colours`,
 """
 from typing import Dict, Optional, Tuple
 
-import cv2
 import numpy as np
 from mmengine.visualization import Visualizer
 
 from mmflowpose.registry import VISUALIZERS
-from .flow_colours import (colour_bar, epe_map, error_to_rgb, flow_to_rgb,
-                           paste_wheel, robust_flow_scale, robust_scale)
+from .flow_panels import epe_panels as draw_epe_panels
+from .flow_panels import flow_panels, flow_pictures
 from .layout import auto_panel_size, blank_panel, fit, put_text, resize
 from .pose2d import bone_colours, draw_skeleton_2d
 from .pose3d_panel import Pose3dOverlay
-from .sketch_panel import bone_points, draw_sketch_arrows, grid_samples
+from .sketch_panel import sketch_motion_panel
 
 
 @VISUALIZERS.register_module()
@@ -81,10 +80,9 @@ class FlowPoseVisualizer(Visualizer):
         if not 0 < flow_percentile <= 100:
             raise ValueError('flow_percentile must be in (0, 100], got '
                              f'{flow_percentile!r}')
-        self.panel_size = None if panel_size is None else (int(
-            panel_size[0]), int(panel_size[1]))
-        self.max_panel_size = (int(max_panel_size[0]),
-                               int(max_panel_size[1]))
+        self.panel_size = None if panel_size is None else (int(panel_size[0]),
+                                                           int(panel_size[1]))
+        self.max_panel_size = (int(max_panel_size[0]), int(max_panel_size[1]))
         self.kpt_thr = float(kpt_thr)
         self.radius_3d = float(radius_3d)
         self.flow_percentile = float(flow_percentile)
@@ -108,9 +106,8 @@ class FlowPoseVisualizer(Visualizer):
         clipped (the picture keeps the frame's size).
         """
         thickness = max(2, int(round(max(image.shape[:2]) / 320)))
-        return draw_skeleton_2d(image, keypoints, scores,
-                                self.skeleton.bones, self.colours,
-                                self.kpt_thr, thickness)
+        return draw_skeleton_2d(image, keypoints, scores, self.skeleton.bones,
+                                self.colours, self.kpt_thr, thickness)
 
     def draw_pose_3d(self,
                      before: np.ndarray,
@@ -144,17 +141,7 @@ class FlowPoseVisualizer(Visualizer):
             ``scale`` (shared colour scale, px), ``diff_scale`` and
             ``diff_mean`` (mean |refined - base|, px).
         """
-        scale = robust_flow_scale([flow_init, flow], self.flow_percentile)
-        diff = np.asarray(flow, np.float32) - np.asarray(flow_init,
-                                                         np.float32)
-        diff_scale = robust_flow_scale([diff], self.flow_percentile,
-                                       floor=0.05)
-        info = dict(
-            scale=scale,
-            diff_scale=diff_scale,
-            diff_mean=float(np.nanmean(np.linalg.norm(diff, axis=-1))))
-        return (flow_to_rgb(flow_init, scale), flow_to_rgb(flow, scale),
-                flow_to_rgb(diff, diff_scale), info)
+        return flow_pictures(flow_init, flow, self.flow_percentile)
 
     # -- whole grid ----------------------------------------------------
     def draw_frame(self,
@@ -209,30 +196,23 @@ class FlowPoseVisualizer(Visualizer):
         small = resize(image, scale)
         label = f'{title}: 2D pose' if title else '2D pose'
         pose_panel = put_text(
-            fit(self.draw_pose_2d(small, np.asarray(keypoints_2d) * scale,
-                                  scores), size), label)
+            fit(
+                self.draw_pose_2d(small,
+                                  np.asarray(keypoints_2d) * scale, scores),
+                size), label)
         panel_3d = self.draw_pose_3d(pose3d_init, pose3d, scores, gt_pose3d,
                                      size)
         has_flow = flow_init is not None and flow is not None
         if has_flow:
             small_init = resize(np.asarray(flow_init, np.float32), scale)
             small_flow = resize(np.asarray(flow, np.float32), scale)
-            rgb_init, rgb_flow, rgb_diff, info = self.draw_flow_panels(
-                small_init, small_flow)
-            note = f'p{self.flow_percentile:g} = {info["scale"]:.1f} px'
-            base_panel = put_text(
-                paste_wheel(fit(rgb_init, size), note), 'base flow')
-            refined_panel = put_text(
-                paste_wheel(fit(rgb_flow, size), note), 'refined flow')
-            diff_panel = fit(rgb_diff, size)
-            put_text(diff_panel, 'refined - base flow')
-            put_text(diff_panel, f'mean |diff| {info["diff_mean"]:.2f} px',
-                     line=1)
-            paste_wheel(diff_panel, f'p{self.flow_percentile:g} = '
-                        f'{info["diff_scale"]:.2f} px')
-            sketch = self._sketch_panel(small, scale, size, sketch_mask,
-                                        sketch_keypoints, scores, small_flow,
-                                        info['scale'])
+            base_panel, refined_panel, diff_panel, info = flow_panels(
+                small_init, small_flow, size, self.flow_percentile)
+            sketch = sketch_motion_panel(small, scale, size,
+                                         self.skeleton.bones, scores
+                                         >= self.kpt_thr, info['scale'],
+                                         sketch_mask, sketch_keypoints,
+                                         small_flow)
         else:
             base_panel = blank_panel(size, 'no flow (last frame)')
             refined_panel, diff_panel = base_panel.copy(), base_panel.copy()
@@ -240,63 +220,16 @@ class FlowPoseVisualizer(Visualizer):
         top = [pose_panel, panel_3d, diff_panel]
         bottom = [sketch, base_panel, refined_panel]
         if epe_panels or (epe_panels is None and gt_flow is not None):
-            epe_top, epe_bottom = self._epe_panels(
-                size, scale, flow_init, flow, gt_flow, gt_flow_valid,
-                human_mask)
+            epe_top, epe_bottom = draw_epe_panels(size, scale, flow_init, flow,
+                                                  gt_flow, gt_flow_valid,
+                                                  human_mask,
+                                                  self.flow_percentile)
             top.append(epe_top)
             bottom.append(epe_bottom)
         return np.concatenate(
             [np.concatenate(top, axis=1),
-             np.concatenate(bottom, axis=1)], axis=0)
-
-    def _sketch_panel(self, small, scale, size, mask, sketch_keypoints,
-                      scores, small_flow, flow_scale) -> np.ndarray:
-        small_mask = None
-        if mask is not None:
-            small_mask = resize(np.asarray(mask, np.uint8), scale,
-                                cv2.INTER_NEAREST) > 0
-        if sketch_keypoints is not None:
-            points = np.asarray(sketch_keypoints, np.float64)
-            shown = np.asarray(scores) >= self.kpt_thr
-            starts, ends = bone_points(points, self.skeleton.bones, shown)
-            moves = ends - starts
-            label = 'pose sketch: motion t->t+1'
-        elif small_mask is not None:
-            starts, moves = grid_samples(small_flow, small_mask,
-                                         max(4, size[0] // 24))
-            starts = starts / scale
-            label = 'sketch mask: refined flow'
-        else:
-            return blank_panel(size, 'no sketch')
-        drawn, gain = draw_sketch_arrows(small, small_mask, starts, moves,
-                                         flow_scale, scale)
-        panel = put_text(fit(drawn, size), label)
-        return put_text(panel, f'arrows x{gain:.0f}', line=1)
-
-    def _epe_panels(self, size, scale, flow_init, flow, gt_flow, valid,
-                    human_mask) -> Tuple[np.ndarray, np.ndarray]:
-        if gt_flow is None or flow_init is None or flow is None:
-            blank = blank_panel(size, 'no ground-truth flow')
-            return blank, blank.copy()
-        errors = [epe_map(f, gt_flow, valid) for f in (flow_init, flow)]
-        top = robust_scale(errors, self.flow_percentile)
-        panels = []
-        for name, error in zip(('base', 'refined'), errors):
-            small = resize(error.astype(np.float32), scale)
-            panel = fit(error_to_rgb(small, top), size)
-            text = f'EPE {name}: {np.nanmean(error):.2f} px'
-            if human_mask is not None:
-                person = error[np.asarray(human_mask, bool)]
-                if np.isfinite(person).any():
-                    text += f' (person {np.nanmean(person):.2f})'
-            put_text(panel, text)
-            bar_h = max(6, size[0] // 30)
-            bar_w = size[1] // 3
-            panel[-bar_h - 6:-6, -bar_w - 6:-6] = colour_bar(bar_w, bar_h)
-            put_text(panel, f'0 - {top:.1f} px', bottom=True, right=True,
-                     margin=bar_w + 12)
-            panels.append(panel)
-        return panels[0], panels[1]
+             np.concatenate(bottom, axis=1)],
+            axis=0)
 
     def draw_clip(self,
                   frames: np.ndarray,
@@ -338,12 +271,13 @@ class FlowPoseVisualizer(Visualizer):
                 flows = dict()
             else:
                 init, after = result['pose3d_init'][t], result['pose3d'][t]
-                flows = {k: at(result, k, t) if pair else None
-                         for k in ('flow_init', 'flow', 'sketch_mask')}
+                flows = {
+                    k: at(result, k, t) if pair else None
+                    for k in ('flow_init', 'flow', 'sketch_mask')
+                }
                 refined_2d = result.get('keypoints_2d_refined')
                 if pair and refined_2d is not None:
-                    flows['sketch_keypoints'] = np.asarray(
-                        refined_2d)[t:t + 2]
+                    flows['sketch_keypoints'] = np.asarray(refined_2d)[t:t + 2]
             yield self.draw_frame(
                 frames[t],
                 estimate['keypoints_2d'][t],

@@ -39,8 +39,9 @@ def auto_panel_size(image_size: Tuple[int, int],
     scale = min(1.0, max_size[0] / height, max_size[1] / width)
     # tiny inputs are enlarged so that labels and legends still fit
     scale = max(scale, min_size / min(height, width))
-    even = [max(min_size, 2 * int(round(v * scale / 2)))
-            for v in (height, width)]
+    even = [
+        max(min_size, 2 * int(round(v * scale / 2))) for v in (height, width)
+    ]
     return even[0], even[1]
 
 
@@ -53,8 +54,8 @@ def fit(image: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     if (new_h, new_w) == image.shape[:2]:
         resized = image
     else:
-        resized = cv2.resize(image, (new_w, new_h),
-                             interpolation=cv2.INTER_AREA)
+        resized = cv2.resize(
+            image, (new_w, new_h), interpolation=cv2.INTER_AREA)
     panel = np.zeros((height, width, 3), np.uint8)
     top, left = (height - new_h) // 2, (width - new_w) // 2
     panel[top:top + new_h, left:left + new_w] = resized
@@ -115,8 +116,8 @@ def put_text(panel: np.ndarray,
     x = width - text_w - margin if right else 6
     y = height - 8 - line * step if bottom else step - 4 + line * step
     for ink, extra in (((0, 0, 0), 2 * thick + 1), (colour, thick)):
-        cv2.putText(panel, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale,
-                    ink, extra, cv2.LINE_AA)
+        cv2.putText(panel, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, ink,
+                    extra, cv2.LINE_AA)
     return panel
 
 

@@ -67,17 +67,24 @@ def plot_clip_curves(curves: Dict, title: str = '') -> np.ndarray:
         for name, values in curves[key].items():
             style = _style(name)
             if name.endswith('background'):
-                style.update(linestyle=':' if name.startswith('base') else
-                             '-.', alpha=0.8)
+                style.update(
+                    linestyle=':' if name.startswith('base') else '-.',
+                    alpha=0.8)
             values = np.asarray(values, np.float64)
             label = f'{name} ({np.nanmean(values):.2f})'
-            axes.plot(np.arange(len(values)), values, label=label,
-                      marker='o' if len(values) < 12 else None,
-                      markersize=3, **style)
+            axes.plot(
+                np.arange(len(values)),
+                values,
+                label=label,
+                marker='o' if len(values) < 12 else None,
+                markersize=3,
+                **style)
         axes.set_xlabel('frame' if key == 'mpjpe' else 'frame pair t->t+1')
         axes.set_ylabel('MPJPE (mm)' if key == 'mpjpe' else 'EPE (px)')
-        axes.set_title('pose error per frame' if key == 'mpjpe' else
-                       'flow error per pair', fontsize=10)
+        axes.set_title(
+            'pose error per frame'
+            if key == 'mpjpe' else 'flow error per pair',
+            fontsize=10)
         axes.legend(fontsize=7, loc='best')
         axes.grid(alpha=0.3)
         axes.set_ylim(bottom=0)
@@ -100,21 +107,27 @@ def _plot_cycles(axes, cycles: Dict) -> None:
             target = right
         style = dict(color='tab:red') if name.startswith('MPJPE') else dict(
             linestyle='--')
-        lines += target.plot(np.arange(len(values)), values, marker='o',
-                             markersize=4, label=name, **style)
+        lines += target.plot(
+            np.arange(len(values)),
+            values,
+            marker='o',
+            markersize=4,
+            label=name,
+            **style)
     axes.set_xlabel('cycle (0 = initial)')
     axes.set_xticks(np.arange(max(len(v) for v in cycles.values())))
-    axes.set_ylabel('MPJPE (mm)' if any(
-        n.startswith('MPJPE') for n in cycles) else '')
+    axes.set_ylabel('MPJPE (mm)' if any(n.startswith('MPJPE')
+                                        for n in cycles) else '')
     if right is not None:
         right.set_ylabel('EPE (px)')
     axes.set_title('metrics per cycle', fontsize=10)
-    axes.legend(lines, [line.get_label() for line in lines], fontsize=7,
-                loc='best')
+    axes.legend(
+        lines, [line.get_label() for line in lines], fontsize=7, loc='best')
     axes.grid(alpha=0.3)
 
 
-def bone_length_spread(poses: np.ndarray, bones,
+def bone_length_spread(poses: np.ndarray,
+                       bones,
                        mask: Optional[np.ndarray] = None) -> np.ndarray:
     """(E, ) standard deviation over frames of each bone's length.
 
@@ -131,8 +144,8 @@ def bone_length_spread(poses: np.ndarray, bones,
     if mask is not None:
         poses = poses[np.asarray(mask, bool)]
     index = np.asarray(bones)
-    lengths = np.linalg.norm(poses[:, index[:, 1]] - poses[:, index[:, 0]],
-                             axis=-1)
+    lengths = np.linalg.norm(
+        poses[:, index[:, 1]] - poses[:, index[:, 0]], axis=-1)
     if len(lengths) < 2:
         return np.zeros(len(index))
     return lengths.std(axis=0)
@@ -173,39 +186,54 @@ def draw_refinement_summary(pose3d_init: np.ndarray,
     skeleton.check_joints(before.shape[1], 'pose3d')
     person = np.ones(len(before), bool) if keypoint_scores is None else \
         np.asarray(keypoint_scores).max(-1) > 0
-    shift = np.linalg.norm((after - after[:, :1]) - (before - before[:, :1]),
-                           axis=-1) * 1000.0
+    shift = np.linalg.norm(
+        (after - after[:, :1]) - (before - before[:, :1]), axis=-1) * 1000.0
     shift[~person] = np.nan
-    spread = [bone_length_spread(p, skeleton.bones, person) * 1000.0
-              for p in (before, after)]
+    spread = [
+        bone_length_spread(p, skeleton.bones, person) * 1000.0
+        for p in (before, after)
+    ]
     figure = Figure(figsize=(10.0, 3.6), dpi=100)
     grid = figure.add_gridspec(1, 2, width_ratios=(1.35, 1.0))
     axes = figure.add_subplot(grid[0])
-    image = axes.imshow(shift.T, aspect='auto', cmap='magma',
-                        interpolation='nearest')
+    image = axes.imshow(
+        shift.T, aspect='auto', cmap='magma', interpolation='nearest')
     axes.set_yticks(np.arange(len(skeleton.joint_names)))
     axes.set_yticklabels(skeleton.joint_names, fontsize=6)
     axes.set_xlabel('frame')
-    axes.set_title(f'joint shift, mm (mean {np.nanmean(shift):.1f})',
-                   fontsize=10)
+    axes.set_title(
+        f'joint shift, mm (mean {np.nanmean(shift):.1f})', fontsize=10)
     figure.colorbar(image, ax=axes, fraction=0.04, pad=0.02)
     axes = figure.add_subplot(grid[1])
-    names = [f'{skeleton.joint_names[a]}-{skeleton.joint_names[b]}'
-             .replace('left_', 'l_').replace('right_', 'r_')
-             for a, b in skeleton.bones]
+    names = [
+        f'{skeleton.joint_names[a]}-{skeleton.joint_names[b]}'.replace(
+            'left_', 'l_').replace('right_', 'r_') for a, b in skeleton.bones
+    ]
     rows = np.arange(len(names))
-    axes.barh(rows + 0.2, spread[0], height=0.4, color='tab:gray',
-              label=f'initial (mean {spread[0].mean():.1f})')
-    axes.barh(rows - 0.2, spread[1], height=0.4, color='tab:red',
-              label=f'refined (mean {spread[1].mean():.1f})')
+    axes.barh(
+        rows + 0.2,
+        spread[0],
+        height=0.4,
+        color='tab:gray',
+        label=f'initial (mean {spread[0].mean():.1f})')
+    axes.barh(
+        rows - 0.2,
+        spread[1],
+        height=0.4,
+        color='tab:red',
+        label=f'refined (mean {spread[1].mean():.1f})')
     axes.set_yticks(rows)
     axes.set_yticklabels(names, fontsize=6)
     axes.invert_yaxis()
     axes.set_xlabel('bone-length spread over the clip, mm (std)')
     axes.set_title('bone lengths: spread before / after', fontsize=10)
     # below the axis: long bars would hide a legend inside the plot
-    axes.legend(fontsize=7, loc='upper center', ncol=2,
-                bbox_to_anchor=(0.5, -0.16), frameon=False)
+    axes.legend(
+        fontsize=7,
+        loc='upper center',
+        ncol=2,
+        bbox_to_anchor=(0.5, -0.16),
+        frameon=False)
     axes.grid(alpha=0.3, axis='x')
     if title:
         figure.suptitle(title, fontsize=10)

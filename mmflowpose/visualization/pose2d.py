@@ -20,8 +20,9 @@ def bone_colours(joint_names: Sequence[str],
     colours = []
     for _, child in bones:
         name = joint_names[child]
-        colours.append(LEFT if name.startswith('left') else
-                       RIGHT if name.startswith('right') else CENTRE)
+        colours.append(
+            LEFT if name.startswith('left') else RIGHT if name.
+            startswith('right') else CENTRE)
     return colours
 
 

@@ -77,13 +77,18 @@ class Pose3dOverlay:
         self.axes.computed_zorder = False
         self._setup_axes()
         line = self._new_line
-        self.ghost = [line(color=GHOST, alpha=0.5, linewidth=5.0, zorder=1)
-                      for _ in self.bones]
-        self.refined = [line(color=np.array(c) / 255, linewidth=2.0, zorder=3)
-                        for c in colours]
-        self.truth = [line(color='black', linewidth=1.2, linestyle='--',
-                           zorder=2)
-                      for _ in self.bones]
+        self.ghost = [
+            line(color=GHOST, alpha=0.5, linewidth=5.0, zorder=1)
+            for _ in self.bones
+        ]
+        self.refined = [
+            line(color=np.array(c) / 255, linewidth=2.0, zorder=3)
+            for c in colours
+        ]
+        self.truth = [
+            line(color='black', linewidth=1.2, linestyle='--', zorder=2)
+            for _ in self.bones
+        ]
         self._moves = self._dots = None
         bar_axes = self.figure.add_axes((0.86, 0.14, 0.022, 0.6))
         self.figure.colorbar(
@@ -91,8 +96,8 @@ class Pose3dOverlay:
             cax=bar_axes)
         bar_axes.tick_params(labelsize=8, length=2, pad=1)
         bar_axes.set_title('mm', fontsize=8, pad=2)
-        self.title = self.figure.text(0.01, 0.98, '', fontsize=9.5,
-                                      va='top', bbox=_BOX)
+        self.title = self.figure.text(
+            0.01, 0.98, '', fontsize=9.5, va='top', bbox=_BOX)
         self.note = self.figure.text(0.01, 0.015, '', fontsize=9.5, bbox=_BOX)
 
     def _setup_axes(self) -> None:
@@ -109,8 +114,8 @@ class Pose3dOverlay:
         axes.set_yticklabels([])
         axes.set_zticklabels([])
         # the vertical axis is up (no label: it would sit under the bar)
-        for setter, name in ((axes.set_xlabel, 'x'),
-                             (axes.set_ylabel, 'depth')):
+        for setter, name in ((axes.set_xlabel, 'x'), (axes.set_ylabel,
+                                                      'depth')):
             setter(name, fontsize=8, labelpad=-14)
 
     def _new_line(self, **style):
@@ -119,8 +124,8 @@ class Pose3dOverlay:
 
     @staticmethod
     def _set(line, points, a, b, visible) -> None:
-        line.set_data_3d(points[[a, b], 0], points[[a, b], 1],
-                         points[[a, b], 2])
+        line.set_data_3d(points[[a, b], 0], points[[a, b], 1], points[[a, b],
+                                                                      2])
         line.set_visible(visible)
 
     def draw(self,
@@ -146,8 +151,10 @@ class Pose3dOverlay:
                                 and np.isfinite(refined).all())
         with_gt = ground_truth is not None and not hidden and \
             np.isfinite(ground_truth).all()
-        poses = [np.zeros_like(refined) if hidden else p - p[:1]
-                 for p in (initial, refined)]
+        poses = [
+            np.zeros_like(refined) if hidden else p - p[:1]
+            for p in (initial, refined)
+        ]
         ghost, moved = (to_plot_axes(p) for p in poses)
         truth = to_plot_axes(np.asarray(ground_truth, np.float64) -
                              np.asarray(ground_truth)[:1]) if with_gt \
@@ -167,14 +174,24 @@ class Pose3dOverlay:
             from mpl_toolkits.mplot3d.art3d import Line3DCollection
             segments = np.stack([ghost, moved], axis=1)
             self._moves = Line3DCollection(
-                segments, cmap=DISPLACEMENT_CMAP, norm=self.norm,
-                linewidths=2.6, zorder=4)
+                segments,
+                cmap=DISPLACEMENT_CMAP,
+                norm=self.norm,
+                linewidths=2.6,
+                zorder=4)
             self._moves.set_array(distance)
             self.axes.add_collection3d(self._moves)
             self._dots = self.axes.scatter(
-                moved[:, 0], moved[:, 1], moved[:, 2], c=distance,
-                cmap=DISPLACEMENT_CMAP, norm=self.norm, s=14,
-                depthshade=False, edgecolors='none', zorder=5)
+                moved[:, 0],
+                moved[:, 1],
+                moved[:, 2],
+                c=distance,
+                cmap=DISPLACEMENT_CMAP,
+                norm=self.norm,
+                s=14,
+                depthshade=False,
+                edgecolors='none',
+                zorder=5)
         label = 'grey: initial   colour: refined'
         self.title.set_text(label + ('   dashed: GT' if with_gt else ''))
         self.note.set_text('no person' if hidden else
@@ -185,6 +202,6 @@ class Pose3dOverlay:
         image = np.ascontiguousarray(rgba[..., :3])
         if image.shape[:2] != self.size:
             import cv2
-            image = cv2.resize(image, self.size[::-1],
-                               interpolation=cv2.INTER_AREA)
+            image = cv2.resize(
+                image, self.size[::-1], interpolation=cv2.INTER_AREA)
         return image

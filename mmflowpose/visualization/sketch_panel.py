@@ -33,8 +33,8 @@ def bone_points(points: np.ndarray,
     """
     weights = np.linspace(0.0, 1.0, per_bone)[:, None]
     chunks = [(1 - weights) * points[..., a, None, :] +
-              weights * points[..., b, None, :]
-              for a, b in bones if shown[a] and shown[b]]
+              weights * points[..., b, None, :] for a, b in bones
+              if shown[a] and shown[b]]
     if not chunks:
         return np.zeros(points.shape[:-2] + (0, 2))
     return np.concatenate(chunks, axis=-2)
@@ -105,10 +105,13 @@ def draw_sketch_arrows(image: np.ndarray,
             continue
         # heads of a fixed size (tipLength is relative to the length)
         head = min(0.4, 3.0 * thick / length + 0.1)
-        cv2.arrowedLine(out, (int(round(start[0])), int(round(start[1]))),
-                        (int(round(tip[0])), int(round(tip[1]))),
-                        tuple(int(c) for c in colour), thick, cv2.LINE_AA,
-                        tipLength=head)
+        cv2.arrowedLine(
+            out, (int(round(start[0])), int(round(start[1]))),
+            (int(round(tip[0])), int(round(tip[1]))),
+            tuple(int(c) for c in colour),
+            thick,
+            cv2.LINE_AA,
+            tipLength=head)
     return out, gain
 
 
@@ -134,3 +137,53 @@ def grid_samples(flow: np.ndarray, mask: np.ndarray,
     ys, xs = np.nonzero(grid & np.asarray(mask, bool))
     points = np.stack([xs, ys], -1).astype(np.float64)
     return points, np.asarray(flow)[ys, xs].astype(np.float64)
+
+
+def sketch_motion_panel(small: np.ndarray,
+                        scale: float,
+                        size: Tuple[int, int],
+                        bones: Sequence[Tuple[int, int]],
+                        shown: np.ndarray,
+                        flow_scale: float,
+                        mask: Optional[np.ndarray] = None,
+                        sketch_keypoints: Optional[np.ndarray] = None,
+                        small_flow: Optional[np.ndarray] = None) -> np.ndarray:
+    """The labelled sketch panel of the grid.
+
+    Args:
+        small (np.ndarray): (h, w, 3) uint8 RGB frame at panel resolution.
+        scale (float): panel px per input px.
+        size (tuple[int, int]): panel (H, W).
+        bones (sequence): (parent, child) joint ids.
+        shown (np.ndarray): (J, ) bool joints the sketch used.
+        flow_scale (float): colour scale of the flow panels, input px.
+        mask (np.ndarray, optional): (H, W) bool sketch mask, input size.
+        sketch_keypoints (np.ndarray, optional): (2, J, 2) input px joints
+            at t and t+1 the sketch was drawn from.
+        small_flow (np.ndarray, optional): (h, w, 2) refined flow at panel
+            resolution, drawn inside the mask without ``sketch_keypoints``.
+
+    Returns:
+        np.ndarray: (H, W, 3) uint8 RGB.
+    """
+    from .layout import blank_panel, fit, put_text, resize
+    small_mask = None
+    if mask is not None:
+        small_mask = resize(
+            np.asarray(mask, np.uint8), scale, cv2.INTER_NEAREST) > 0
+    if sketch_keypoints is not None:
+        starts, ends = bone_points(
+            np.asarray(sketch_keypoints, np.float64), bones, shown)
+        moves = ends - starts
+        label = 'pose sketch: motion t->t+1'
+    elif small_mask is not None and small_flow is not None:
+        starts, moves = grid_samples(small_flow, small_mask,
+                                     max(4, size[0] // 24))
+        starts = starts / scale
+        label = 'sketch mask: refined flow'
+    else:
+        return blank_panel(size, 'no sketch')
+    drawn, gain = draw_sketch_arrows(small, small_mask, starts, moves,
+                                     flow_scale, scale)
+    panel = put_text(fit(drawn, size), label)
+    return put_text(panel, f'arrows x{gain:.0f}', line=1)

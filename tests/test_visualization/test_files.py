@@ -32,10 +32,10 @@ def test_files_follow_umask(tmp_path, umask, mask):
     umask(mask)
     assert current_umask() == mask
     assert default_file_mode() == 0o666 & ~mask
-    picture = save_image(str(tmp_path / 'a.png'),
-                         np.zeros((8, 8, 3), np.uint8))
-    video = write_video([np.zeros((16, 16, 3), np.uint8)] * 2,
-                        str(tmp_path / 'a.mp4'), fps=5)
+    picture = save_image(
+        str(tmp_path / 'a.png'), np.zeros((8, 8, 3), np.uint8))
+    video = write_video(
+        [np.zeros((16, 16, 3), np.uint8)] * 2, str(tmp_path / 'a.mp4'), fps=5)
     # mkstemp alone would have given 0600 whatever the umask
     assert _mode(picture) == 0o666 & ~mask
     assert _mode(video) == 0o666 & ~mask

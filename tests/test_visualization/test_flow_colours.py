@@ -33,8 +33,8 @@ def test_flow_at_scale_has_mmcv_wheel_colour():
     np.testing.assert_allclose(rgb[0, 0], wheel * 255, atol=1)
     # half the scale: halfway to white, colour = 1 - r (1 - wheel)
     half = flow_to_rgb(_uniform(1, 0), scale=2.0)
-    np.testing.assert_allclose(half[0, 0], (1 - 0.5 * (1 - wheel)) * 255,
-                               atol=1)
+    np.testing.assert_allclose(
+        half[0, 0], (1 - 0.5 * (1 - wheel)) * 255, atol=1)
     # beyond the scale: saturated at the rim colour, not darker
     np.testing.assert_array_equal(flow_to_rgb(_uniform(20, 0), 2.0), rgb)
     # no motion is white
@@ -59,12 +59,10 @@ def test_colour_wheel_legend():
     assert (wheel[10, 10] == 255).all()  # centre: no motion, white
     # the pixel right of the centre has the colour of motion to the right
     np.testing.assert_array_equal(wheel[10, 20],
-                                  flow_to_rgb(_uniform(3, 0, (1, 1)), 3)[0,
-                                                                         0])
+                                  flow_to_rgb(_uniform(3, 0, (1, 1)), 3)[0, 0])
     # and below the centre the colour of downward motion (image y down)
     np.testing.assert_array_equal(wheel[20, 10],
-                                  flow_to_rgb(_uniform(0, 3, (1, 1)), 3)[0,
-                                                                         0])
+                                  flow_to_rgb(_uniform(0, 3, (1, 1)), 3)[0, 0])
     panel = np.full((180, 320, 3), 255, np.uint8)
     paste_wheel(panel, 'p99 = 3.0 px')
     corner = panel[-50:, -50:].reshape(-1, 3).astype(int)

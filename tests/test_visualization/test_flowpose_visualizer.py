@@ -34,14 +34,18 @@ def _keypoints(height, width):
 
 def _panels(grid, rows=2, cols=3):
     height, width = grid.shape[0] // rows, grid.shape[1] // cols
-    return [[grid[r * height:(r + 1) * height, c * width:(c + 1) * width]
-             for c in range(cols)] for r in range(rows)]
+    return [[
+        grid[r * height:(r + 1) * height, c * width:(c + 1) * width]
+        for c in range(cols)
+    ] for r in range(rows)]
 
 
 def test_registry_builds():
     vis = VISUALIZERS.build(
-        dict(type='FlowPoseVisualizer', name='test_vis_registry',
-             panel_size=(64, 96)))
+        dict(
+            type='FlowPoseVisualizer',
+            name='test_vis_registry',
+            panel_size=(64, 96)))
     assert isinstance(vis, FlowPoseVisualizer)
     assert vis.panel_size == (64, 96)
 
@@ -65,8 +69,9 @@ def test_panels_follow_the_input_aspect_ratio(fixtures):
     grid = vis.draw_frame(image, _keypoints(720, 1280), np.ones(17), pose,
                           pose)
     assert grid.shape == (720, 1920, 3)  # 2 x 3 panels of 640 x 360
-    small = vis.draw_frame(cv2.resize(image, (320, 180)),
-                           _keypoints(180, 320), np.ones(17), pose, pose)
+    small = vis.draw_frame(
+        cv2.resize(image, (320, 180)), _keypoints(180, 320), np.ones(17), pose,
+        pose)
     assert small.shape == (360, 960, 3)
 
 
@@ -103,8 +108,8 @@ def test_difference_blank_when_flows_equal_and_legend_present():
     image = np.full((180, 320, 3), 90, np.uint8)
     pose = standing_pose()
     flow = _flow(180, 320)
-    grid = vis.draw_frame(image, _keypoints(180, 320), np.ones(17), pose,
-                          pose, flow, flow)
+    grid = vis.draw_frame(image, _keypoints(180, 320), np.ones(17), pose, pose,
+                          flow, flow)
     panels = _panels(grid)
     diff = panels[0][2]
     # between the two text lines at the top and the legend: all white
@@ -130,8 +135,7 @@ def test_shared_percentile_scale():
     base[..., 0] = 2.0
     refined = base.copy()
     refined[0, 0] = (90.0, 0.0)  # one outlier
-    rgb_base, rgb_refined, rgb_diff, info = vis.draw_flow_panels(
-        base, refined)
+    rgb_base, rgb_refined, rgb_diff, info = vis.draw_flow_panels(base, refined)
     assert info['scale'] == pytest.approx(2.0)
     # equal motion, equal colour in both panels despite the outlier
     np.testing.assert_array_equal(rgb_base[5, 5], rgb_refined[5, 5])
@@ -149,16 +153,24 @@ def test_sketch_panel_shows_motion():
     flow[..., 1] = 2.0  # everything moves down
     mask = np.zeros((180, 320), bool)
     sketch = np.stack([keypoints, keypoints + (0.0, 2.0)])
-    grid = vis.draw_frame(image, keypoints, np.ones(17), pose, pose, flow,
-                          flow, mask, sketch_keypoints=sketch)
+    grid = vis.draw_frame(
+        image,
+        keypoints,
+        np.ones(17),
+        pose,
+        pose,
+        flow,
+        flow,
+        mask,
+        sketch_keypoints=sketch)
     panel = _panels(grid)[1][0]
     down = flow_to_rgb(np.array([[[0.0, 2.0]]], np.float32), 2.0)[0, 0]
     arrows = np.all(np.abs(panel.astype(int) - down) <= 3, axis=-1)
     assert arrows.sum() > 100
     # without joints the refined flow inside the mask stands in
     mask[60:120, 100:200] = True
-    fallback = vis.draw_frame(image, keypoints, np.ones(17), pose, pose,
-                              flow, flow, mask)
+    fallback = vis.draw_frame(image, keypoints, np.ones(17), pose, pose, flow,
+                              flow, mask)
     panel = _panels(fallback)[1][0]
     arrows = np.all(np.abs(panel.astype(int) - down) <= 3, axis=-1)
     assert arrows[50:130, 90:210].sum() > 50
@@ -171,9 +183,17 @@ def test_epe_column_with_ground_truth():
     pose = standing_pose()
     gt = _flow(180, 320, seed=1)
     base = gt + (1.0, 1.0)
-    grid = vis.draw_frame(image, _keypoints(180, 320), np.ones(17), pose,
-                          pose, base, gt, gt_flow=gt, gt_pose3d=pose,
-                          human_mask=np.ones((180, 320), bool))
+    grid = vis.draw_frame(
+        image,
+        _keypoints(180, 320),
+        np.ones(17),
+        pose,
+        pose,
+        base,
+        gt,
+        gt_flow=gt,
+        gt_pose3d=pose,
+        human_mask=np.ones((180, 320), bool))
     assert grid.shape == (360, 1280, 3)
     panels = _panels(grid, cols=4)
     before, after = panels[0][3], panels[1][3]
@@ -182,8 +202,8 @@ def test_epe_column_with_ground_truth():
     # base flow: 1.41 px everywhere = the shared scale: bright
     assert before[40:140, :200].mean() > 150
     # the last frame of such a clip keeps the 4-column layout
-    last = vis.draw_frame(image, _keypoints(180, 320), np.ones(17), pose,
-                          pose, epe_panels=True)
+    last = vis.draw_frame(
+        image, _keypoints(180, 320), np.ones(17), pose, pose, epe_panels=True)
     assert last.shape == grid.shape
     assert (_panels(last, cols=4)[1][3][40:] == BLANK).all()
 
@@ -200,12 +220,17 @@ def test_draw_clip_on_real_flow(fixtures):
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
     flow = np.stack([dis.calc(a, b, None) for a, b in zip(gray, gray[1:])])
     poses = np.stack([standing_pose()] * 3)
-    estimate = dict(keypoints_2d=np.full((3, 17, 2), 100.0),
-                    keypoint_scores=np.ones((3, 17)), pose3d=poses)
-    result = dict(pose3d_init=poses, pose3d=poses + 0.03, flow_init=flow,
-                  flow=flow * 1.1,
-                  sketch_mask=np.linalg.norm(flow, axis=-1) > 1,
-                  keypoints_2d_refined=estimate['keypoints_2d'])
+    estimate = dict(
+        keypoints_2d=np.full((3, 17, 2), 100.0),
+        keypoint_scores=np.ones((3, 17)),
+        pose3d=poses)
+    result = dict(
+        pose3d_init=poses,
+        pose3d=poses + 0.03,
+        flow_init=flow,
+        flow=flow * 1.1,
+        sketch_mask=np.linalg.norm(flow, axis=-1) > 1,
+        keypoints_2d_refined=estimate['keypoints_2d'])
     vis = _visualizer()
     grids = list(vis.draw_clip(frames, estimate, result))
     assert len(grids) == 3
@@ -214,6 +239,5 @@ def test_draw_clip_on_real_flow(fixtures):
     assert (last[1][1][40:] == BLANK).all()  # last frame: no pair
     assert not (_panels(grids[0])[1][1][40:] == BLANK).all()
     truth = dict(gt_pose3d=poses, gt_flow=flow)
-    with_gt = list(vis.draw_clip(frames, estimate, result,
-                                 ground_truth=truth))
+    with_gt = list(vis.draw_clip(frames, estimate, result, ground_truth=truth))
     assert {g.shape for g in with_gt} == {(360, 1280, 3)}

@@ -2,17 +2,19 @@
 import numpy as np
 import pytest
 
-from mmflowpose.visualization.layout import (auto_panel_size, fit,
-                                             font_scale, put_text)
+from mmflowpose.visualization.layout import (auto_panel_size, fit, font_scale,
+                                             put_text)
 
 
-@pytest.mark.parametrize('image_size, expected', [
-    ((720, 1280), (360, 640)),  # 720p: halved
-    ((1080, 1920), (360, 640)),  # 1080p: a third, same panel
-    ((256, 320), (256, 320)),  # fits: kept as is
-    ((1920, 1080), (360, 202)),  # portrait phone video, even sides
-    ((48, 64), (180, 240)),  # tiny: enlarged so labels fit
-])
+@pytest.mark.parametrize(
+    'image_size, expected',
+    [
+        ((720, 1280), (360, 640)),  # 720p: halved
+        ((1080, 1920), (360, 640)),  # 1080p: a third, same panel
+        ((256, 320), (256, 320)),  # fits: kept as is
+        ((1920, 1080), (360, 202)),  # portrait phone video, even sides
+        ((48, 64), (180, 240)),  # tiny: enlarged so labels fit
+    ])
 def test_auto_panel_size(image_size, expected):
     assert auto_panel_size(image_size) == expected
 

@@ -9,15 +9,26 @@ from mmflowpose.visualization.pose3d_panel import Pose3dOverlay
 def standing_pose():
     """(17, 3) metres, camera axes (y down), a person standing."""
     names = load_skeleton('h36m').joint_names
-    height = {'foot': 0.9, 'knee': 0.45, 'hip': 0.0, 'wrist': -0.1,
-              'elbow': -0.25, 'shoulder': -0.5}
+    height = {
+        'foot': 0.9,
+        'knee': 0.45,
+        'hip': 0.0,
+        'wrist': -0.1,
+        'elbow': -0.25,
+        'shoulder': -0.5
+    }
     pose = np.zeros((17, 3))
     for j, name in enumerate(names):
         side = 0.15 if name.startswith('left') else \
             -0.15 if name.startswith('right') else 0.0
         y = next((v for k, v in height.items() if k in name), None)
-        y = {'root': 0.0, 'spine': -0.25, 'thorax': -0.5,
-             'neck_base': -0.6, 'head': -0.7}.get(name, y)
+        y = {
+            'root': 0.0,
+            'spine': -0.25,
+            'thorax': -0.5,
+            'neck_base': -0.6,
+            'head': -0.7
+        }.get(name, y)
         pose[j] = (side, y, 0.0)
     return pose
 

@@ -22,8 +22,8 @@ def test_arrows_point_along_the_motion_in_flow_colours():
     image = np.full((100, 100, 3), 200, np.uint8)
     starts = np.array([[30.0, 50.0]])
     moves = np.array([[2.0, 0.0]])  # 2 px to the right
-    out, gain = draw_sketch_arrows(image, None, starts, moves,
-                                   flow_scale=2.0, gain=10)
+    out, gain = draw_sketch_arrows(
+        image, None, starts, moves, flow_scale=2.0, gain=10)
     assert gain == 10
     colour = flow_to_rgb(moves[None].astype(np.float32), 2.0)[0, 0]
     hit = np.all(np.abs(out.astype(int) - colour) <= 2, axis=-1)

@@ -21,8 +21,7 @@ def test_video_written_atomically(tmp_path):
 
 
 def test_video_errors_leave_nothing(tmp_path):
-    frames = [np.zeros((48, 64, 3), np.uint8), np.zeros((40, 64, 3),
-                                                        np.uint8)]
+    frames = [np.zeros((48, 64, 3), np.uint8), np.zeros((40, 64, 3), np.uint8)]
     with pytest.raises(ValueError, match='video frame 1 is 64x40'):
         write_video(frames, str(tmp_path / 'bad.mp4'))
     assert os.listdir(tmp_path) == []

@@ -95,8 +95,8 @@ class FlowPoseVisualizationHook(Hook):
             for key in GROUND_TRUTH_KEYS if output.get(key) is not None
         }
         grids = list(
-            self._visualizer.draw_clip(frames, estimate, result,
-                                       ground_truth=truth))
+            self._visualizer.draw_clip(
+                frames, estimate, result, ground_truth=truth))
         stem = osp.join(self._folder, str(output['clip_id']))
         written = dict(video=write_video(grids, stem + '.mp4', self.fps))
         still = grids[min(self.frame, len(grids) - 1)]

@@ -29,18 +29,26 @@ def _output(clip, dense=True):
     base, tuned = flow + (1.0, 0.0), flow + (0.0, 0.5)
     scores = np.ones(gt.shape[:2], np.float32)
     result = dict(
-        keypoints_2d=clip['joints_2d'], keypoint_scores=scores,
-        pose3d_init=init, pose3d=refined, flow_init=base, flow=tuned,
+        keypoints_2d=clip['joints_2d'],
+        keypoint_scores=scores,
+        pose3d_init=init,
+        pose3d=refined,
+        flow_init=base,
+        flow=tuned,
         sketch_mask=np.zeros(flow.shape[:3], bool),
         keypoints_2d_refined=clip['joints_2d'],
         cycles=[dict(pose3d=refined, flow=tuned)])
-    output = dict(clip_id='walk0', gt_pose3d=gt,
-                  cycles=[dict(pred_pose3d=init), dict(pred_pose3d=refined)],
-                  refinement=result)
+    output = dict(
+        clip_id='walk0',
+        gt_pose3d=gt,
+        cycles=[dict(pred_pose3d=init),
+                dict(pred_pose3d=refined)],
+        refinement=result)
     if dense:
-        output.update(gt_flow=flow, gt_flow_valid=np.ones(flow.shape[:3],
-                                                          bool),
-                      human_mask=clip['human_mask'])
+        output.update(
+            gt_flow=flow,
+            gt_flow_valid=np.ones(flow.shape[:3], bool),
+            human_mask=clip['human_mask'])
     else:
         joints = clip['joints_2d']
         output['gt_joint_flow'] = joints[1:] - joints[:-1]
@@ -59,19 +67,19 @@ def test_clip_curves_hand_computed(clip):
     init = _output(clip)['cycles'][0]['pred_pose3d']
     smooth = gaussian_filter1d(init, 1.0, axis=0, mode='nearest')
     gt = clip['joints_3d_cam'].astype(np.float64)
-    by_hand = np.linalg.norm((smooth - smooth[:, :1]) - (gt - gt[:, :1]),
-                             axis=-1).mean(-1) * 1000
-    np.testing.assert_allclose(curves['mpjpe']['initial, Gaussian \u03c3=1'],
-                               by_hand, rtol=1e-6)
+    by_hand = np.linalg.norm(
+        (smooth - smooth[:, :1]) - (gt - gt[:, :1]), axis=-1).mean(-1) * 1000
+    np.testing.assert_allclose(
+        curves['mpjpe']['initial, Gaussian \u03c3=1'], by_hand, rtol=1e-6)
     for region in ('person', 'background'):
-        np.testing.assert_allclose(curves['epe'][f'base {region}'], 1.0,
-                                   rtol=1e-5)
-        np.testing.assert_allclose(curves['epe'][f'refined {region}'], 0.5,
-                                   rtol=1e-5)
+        np.testing.assert_allclose(
+            curves['epe'][f'base {region}'], 1.0, rtol=1e-5)
+        np.testing.assert_allclose(
+            curves['epe'][f'refined {region}'], 0.5, rtol=1e-5)
     np.testing.assert_allclose(curves['cycles']['MPJPE (mm)'],
                                [50 * 16 / 17, 10 * 16 / 17])
-    np.testing.assert_allclose(curves['cycles']['EPE person (px)'],
-                               [1.0, 0.5], rtol=1e-5)
+    np.testing.assert_allclose(
+        curves['cycles']['EPE person (px)'], [1.0, 0.5], rtol=1e-5)
     sparse = clip_curves(_output(clip, dense=False))
     np.testing.assert_allclose(sparse['epe']['base joints'], np.sqrt(8))
     np.testing.assert_allclose(sparse['cycles']['EPE joints (px)'],
@@ -97,8 +105,11 @@ def test_hook_writes_video_still_and_curves(clip, tmp_path):
     previous = os.umask(0o027)
     try:
         hook = HOOKS.build(
-            dict(type='FlowPoseVisualizationHook', out_dir='vis',
-                 interval=2, frame=1))
+            dict(
+                type='FlowPoseVisualizationHook',
+                out_dir='vis',
+                interval=2,
+                frame=1))
         runner = SimpleNamespace(work_dir=str(tmp_path))
         hook.before_test(runner)
         batch = dict(inputs=[dict(frames=clip['frames'])])
@@ -108,9 +119,8 @@ def test_hook_writes_video_still_and_curves(clip, tmp_path):
     finally:
         os.umask(previous)
     folder = tmp_path / 'vis'
-    assert sorted(os.listdir(folder)) == [
-        'walk0.mp4', 'walk0.png', 'walk0_curves.png'
-    ]
+    assert sorted(
+        os.listdir(folder)) == ['walk0.mp4', 'walk0.png', 'walk0_curves.png']
     for name in os.listdir(folder):
         assert stat.S_IMODE(os.stat(folder / name).st_mode) == 0o640
     video = cv2.VideoCapture(str(folder / 'walk0.mp4'))

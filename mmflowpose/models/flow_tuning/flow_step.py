@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmflowpose.models.utils.checks import check_shape
-from .flow_checks import fuse_flows
+from .flow_checks import fb_inconsistent, fuse_flows
 from .flow_guard import FlowGuard
 
 
@@ -59,10 +59,11 @@ def guarded_flow_step(tuner,
                       guard: Optional[FlowGuard] = None,
                       bidirectional: bool = True,
                       flows: Optional[tuple] = None,
-                      guard_margin: float = 0.05,
+                      guard_margin: float = 0.1,
                       fuse: bool = True,
-                      fuse_window: int = 5,
-                      fuse_margin: float = 0.5) -> Dict:
+                      fuse_window: int = 1,
+                      fuse_margin: float = 0.5,
+                      fuse_fb: tuple = (0.01, 0.5)) -> Dict:
     """Fine-tune ``tuner``'s network towards the pose sketch, guarded.
 
     Args:
@@ -84,17 +85,24 @@ def guarded_flow_step(tuner,
         guard_margin (float): the guard's background excludes pixels
             within this fraction of the body's bounding-box diagonal of the
             painted body (limb outlines are wider than the capsules).
-            Defaults to 0.05; it also sets the region the fused output
+            Defaults to 0.1; it also sets the region the fused output
             may change.
         fuse (bool): the step's output flow is the fine-tuned network's
-            only inside the body's halo and only where it warps frame t+1
-            onto frame t better than the initial flow (:func:`fuse_flows`);
-            elsewhere it is the initial flow. False outputs the network's
-            flow as is. Defaults to True.
-        fuse_window (int): window of that warping test, px. Defaults to 5.
+            only inside the body's halo, where the fine-tuned forward and
+            backward flows pass the forward-backward check (a flow that
+            leaked from a limb onto the background does not: the backward
+            flow there still follows the background) and where it warps
+            frame t+1 onto frame t better than the initial flow
+            (:func:`fuse_flows`); elsewhere it is the initial flow. False
+            outputs the network's flow as is. Defaults to True.
+        fuse_window (int): window of that warping test, px: 1, since a
+            wider window lets a limb's error decide for the background
+            pixels next to it. Defaults to 1.
         fuse_margin (float): the fall of the warping error (0-255 colour
             units) a pixel needs to take the fine-tuned flow. Defaults to
             0.5.
+        fuse_fb (tuple[float, float]): ``alpha`` and ``beta`` of the
+            fusion's forward-backward check. Defaults to (0.01, 0.5).
 
     Returns:
         dict: ``flow`` / ``backward_flow`` (P, 2, H, W) px after the step
@@ -155,11 +163,15 @@ def guarded_flow_step(tuner,
     halo = _halo(body, guard_margin)
     flow, backward, taken = fwd1, bwd1, ~unchanged
     if fuse:
-        flow, taken = fuse_flows(frame1, frame2, fwd0, fwd1, halo,
-                                 fuse_window, fuse_margin)
-        backward, _ = fuse_flows(frame2, frame1, bwd0, bwd1,
-                                 _halo(body_b, guard_margin), fuse_window,
-                                 fuse_margin)
+        halo_b = _halo(body_b, guard_margin)
+        flow, taken = fuse_flows(
+            frame1, frame2, fwd0, fwd1,
+            halo & ~fb_inconsistent(fwd1, bwd1, *fuse_fb), fuse_window,
+            fuse_margin)
+        backward, _ = fuse_flows(
+            frame2, frame1, bwd0, bwd1,
+            halo_b & ~fb_inconsistent(bwd1, fwd1, *fuse_fb), fuse_window,
+            fuse_margin)
     accepted, reason = True, 'accepted: no guard'
     if guard is not None:
         # The person is judged on the raw fine-tuned network (unbiased by

@@ -248,7 +248,11 @@ class FlowPoseInferencer:
                         record['keypoint_scores'], record['pose3d_init'],
                         record['pose3d'], record['flow_init'],
                         record['flow'], record['sketch_mask'],
-                        title=f'frame {t}')
+                        title=f'frame {t}',
+                        # (2, J, 2) joints at t, t+1 the sketch was drawn
+                        # from; without them the sketch panel shows the
+                        # refined flow inside the sketch mask
+                        sketch_keypoints=record.get('sketch_keypoints'))
                     timings['visualize'] += time.perf_counter() - tic
                     tic = time.perf_counter()
                     if sink is not None:

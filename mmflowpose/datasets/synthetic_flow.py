@@ -12,7 +12,6 @@ uint8 RGB, ``flow`` (T-1, H, W, 2) float32 px forward (channel 0 = x),
 ``occlusion`` (T-1, H, W) bool, ``human_mask`` (T, H, W) bool, plus
 ``<root>/index.json`` describing how each clip was made.
 """
-import json
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -21,6 +20,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from mmflowpose.registry import DATASETS
+from mmflowpose.utils.io import dump_json_atomic
 
 #: Camera ranges of rendered clips (kwargs of ``make_camera``); a clip
 #: orbits with probability ``orbit_prob`` at ``orbit_deg_per_frame`` of
@@ -138,8 +138,8 @@ def render_flow_cache(root: str,
                 occlusion=clip['occlusion'], human_mask=clip['human_mask'])
             os.replace(temp, out)
         index[split] = entries
-    with open(osp.join(root, 'index.json'), 'w') as f:
-        json.dump(index, f, indent=1)
+    # strict JSON, written atomically (a killed run leaves no half index)
+    dump_json_atomic(index, osp.join(root, 'index.json'))
     return index
 
 

@@ -175,10 +175,10 @@ def calibrate_pose_noise(init_poses: Sequence[Tensor],
             Defaults to 0.
 
     Returns:
-        dict: per-coordinate robust stds in metres: ``sigma_3d`` (the
-        error), ``sigma_static`` (its per-clip mean part), ``sigma_vel``
-        (its frame-to-frame change), ``sigma_acc`` (true joint
-        acceleration, metres / frame^2).
+        dict: per-coordinate stds in metres: ``sigma_3d`` (the error),
+        ``sigma_static`` (its per-clip mean part), ``sigma_vel`` (its
+        frame-to-frame change), all robust (median based), and
+        ``sigma_acc`` (true joint acceleration, metres / frame^2, RMS).
     """
     if len(init_poses) != len(gt_poses) or not init_poses:
         raise ValueError('need the same, non-zero number of estimated and '
@@ -207,8 +207,15 @@ def calibrate_pose_noise(init_poses: Sequence[Tensor],
         return float(v.abs().median() * _MAD_TO_STD) if v.numel() else \
             float('nan')
 
+    def rms(parts):
+        v = torch.cat(parts)
+        return float(v.pow(2).mean().sqrt()) if v.numel() else float('nan')
+
+    # true acceleration is heavy-tailed (still most of the time, then a
+    # swing): a median-based scale is the still part's and would make the
+    # prior fight every real movement, so its scale is the RMS
     return dict(
         sigma_3d=std(err),
         sigma_static=std(static),
         sigma_vel=std(vel),
-        sigma_acc=std(acc))
+        sigma_acc=rms(acc))

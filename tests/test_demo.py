@@ -8,6 +8,9 @@ import sys
 import cv2
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# lines of absl/TFLite (mediapipe), mmengine/mmcv and mmflow's RAFT
+NOISE = ('pkg_resources is deprecated', 'torch.meshgrid', 'XNNPACK',
+         'inference_feedback_manager')
 
 
 def test_offline_demo_runs_end_to_end(tmp_path):
@@ -23,6 +26,17 @@ def test_offline_demo_runs_end_to_end(tmp_path):
                             timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     assert 'frames in' in result.stdout
+    # progress advances during refinement: per window and per cycle stage
+    for line in ('window 1/1: frames 0-3', 'window 1/1 flow forward done',
+                 'window 1/1 cycle 1: pose step done',
+                 'window 1/1 cycle 1: flow fine-tuning done'):
+        assert line in result.stdout, result.stdout[-2000:]
+    # the cost report: seconds per frame by stage and the peak memory
+    assert 'cost: s/frame' in result.stdout
+    assert 'finetune' in result.stdout and 'peak RSS' in result.stdout
+    # third-party noise is hidden by default
+    for noise in NOISE:
+        assert noise not in result.stderr, result.stderr[-2000:]
     with open(out / 'predictions' / 'frames.json') as file:
         refined = json.load(file)
     with open(out / 'predictions' / 'frames_unrefined.json') as file:
@@ -34,3 +48,19 @@ def test_offline_demo_runs_end_to_end(tmp_path):
         unrefined[0]['instances'][0]['keypoints']
     video = cv2.VideoCapture(str(out / 'visualizations' / 'frames.mp4'))
     assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 4
+
+
+def test_demo_verbose_shows_third_party_logs(tmp_path):
+    """--verbose lets the noise through (estimate only: a short run)."""
+    result = subprocess.run([
+        sys.executable, 'demo/flowpose_demo.py', '--offline', '--num-frames',
+        '2', '--no-refine', '--vis-format', 'none', '--verbose', '--out-dir',
+        str(tmp_path / 'demo')
+    ],
+                            cwd=REPO,
+                            capture_output=True,
+                            text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert any(noise in result.stderr for noise in NOISE), \
+        result.stderr[-2000:]

@@ -207,3 +207,21 @@ def test_working_resolution_matches_full_resolution():
     assert work['keypoints_2d_refined'].shape == (4, 17, 2)
     assert np.abs(work['keypoints_2d_refined'] -
                   inputs['keypoints_2d']).mean() < 5.0
+
+
+def test_zero_finetune_passes_keep_the_pretrained_flow():
+    refiner = build_refiner('cpu', flow_finetuner=dict(passes=0),
+                            flow_max_side=96)
+    before = {k: v.clone() for k, v in refiner.state_dict().items()}
+    _, inputs = clip_inputs(size=(96, 128), num_frames=3)
+    result = refiner.refine_clip(**inputs)
+    np.testing.assert_array_equal(result['flow'], result['flow_init'])
+    assert not np.allclose(result['pose3d'], result['pose3d_init'])
+    for key, value in refiner.state_dict().items():
+        assert torch.equal(value, before[key]), key
+    with pytest.raises(ValueError, match='passes must be >= 0'):
+        build_refiner('cpu', flow_finetuner=dict(passes=-1))
+    with pytest.raises(ValueError, match='flow_max_side'):
+        build_refiner('cpu', flow_max_side=8)
+    with pytest.raises(ValueError, match='finetune_crop keys'):
+        build_refiner('cpu', finetune_crop=dict(pad=3))

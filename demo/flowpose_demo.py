@@ -179,6 +179,9 @@ def apply_cost_caps(model: dict, args) -> None:
                              'must be >= 0')
         model['flow_finetuner'] = dict(
             model.get('flow_finetuner') or {}, passes=args.finetune_passes)
+    # flows stay at the working size inside a window; each pair is mapped
+    # to the frame size when it is drawn or written
+    model.setdefault('flow_output_size', 'working')
     if args.finetune_on == 'crop':
         model.setdefault('finetune_crop', dict(margin=0.25, min_side=64))
     else:

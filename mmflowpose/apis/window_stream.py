@@ -10,6 +10,7 @@ import math
 import time
 from typing import Dict, Iterator, List, Optional
 
+import cv2
 import numpy as np
 from mmengine.logging import print_log
 
@@ -33,14 +34,24 @@ def num_windows(num_frames: int, window: int, overlap: int) -> int:
 
 
 def check_result(result: Dict, num_frames: int, size) -> None:
-    """Check a ``refine_clip`` result against the contract."""
+    """Check a ``refine_clip`` result against the contract.
+
+    Flows and sketch masks may be at the frames' size or at a smaller
+    working size (``flow_output_size='working'``); :func:`frame_size_pair`
+    maps each pair back when it is read.
+    """
     height, width = size
+    flow_size = tuple(np.shape(result.get('flow', ()))[1:3]) or (height,
+                                                                 width)
+    if len(flow_size) != 2 or not (0 < flow_size[0] <= height
+                                   and 0 < flow_size[1] <= width):
+        flow_size = (height, width)  # the shape check below names it
     expected = dict(
         pose3d_init=(num_frames, NUM_JOINTS, 3),
         pose3d=(num_frames, NUM_JOINTS, 3),
-        flow_init=(num_frames - 1, height, width, 2),
-        flow=(num_frames - 1, height, width, 2),
-        sketch_mask=(num_frames - 1, height, width))
+        flow_init=(num_frames - 1, *flow_size, 2),
+        flow=(num_frames - 1, *flow_size, 2),
+        sketch_mask=(num_frames - 1, *flow_size))
     for key, shape in expected.items():
         if key not in result:
             raise ValueError(f'refiner result has no {key!r} (keys: '
@@ -49,6 +60,25 @@ def check_result(result: Dict, num_frames: int, size) -> None:
         if got != shape:
             raise ValueError(f'refiner result {key!r} has shape {got}, '
                              f'expected {shape}')
+
+
+def frame_size_pair(value: np.ndarray, size, is_mask: bool) -> np.ndarray:
+    """One pair's (h, w, 2) px flow or (h, w) mask at the frame ``size``.
+
+    Same convention as the refiner's ``working_resolution`` (pixel centres
+    at ``i + 0.5``, OpenCV's and ``align_corners=False``'s): bilinear
+    values scaled by ``W / w`` (x) and ``H / h`` (y); nearest for masks.
+    """
+    height, width = size
+    if value.shape[:2] == (height, width):
+        return value
+    if is_mask:
+        return cv2.resize(value.astype(np.uint8), (width, height),
+                          interpolation=cv2.INTER_NEAREST).astype(bool)
+    scale = np.array([width / value.shape[1], height / value.shape[0]],
+                     np.float32)
+    return cv2.resize(np.asarray(value, np.float32), (width, height),
+                      interpolation=cv2.INTER_LINEAR) * scale
 
 
 class RefineProgress:
@@ -248,5 +278,7 @@ def _record(t: int, start: int, clip, estimate, result) -> Dict:
         record['pose3d'] = result['pose3d'][i]
         if pair:
             for key in ('flow_init', 'flow', 'sketch_mask'):
-                record[key] = result[key][i]
+                record[key] = frame_size_pair(result[key][i],
+                                              clip.shape[1:3],
+                                              key == 'sketch_mask')
     return record

@@ -199,6 +199,37 @@ def test_stream_emits_frames_before_the_next_window(fixtures):
             'refine.finetune'} <= set(timings)
 
 
+class HalfSizeRefiner(ProbeRefiner):
+    """Flows of (1, -0.5) px and a mask at half the frame size, as a
+    refiner with ``flow_output_size='working'`` returns them."""
+
+    def refine_clip(self, frames, keypoints_2d, keypoint_scores, pose3d):
+        result = super().refine_clip(frames, keypoints_2d, keypoint_scores,
+                                     pose3d)
+        num, height, width = frames.shape[:3]
+        flow = np.zeros((num - 1, height // 2, width // 2, 2), np.float32)
+        flow[..., 0], flow[..., 1] = 1.0, -0.5
+        mask = np.zeros(flow.shape[:3], bool)
+        mask[:, 10:20, 30:40] = True
+        result.update(flow_init=flow, flow=flow, sketch_mask=mask)
+        return result
+
+
+def test_working_size_flows_are_written_at_frame_size(fixtures, tmp_path):
+    frames = _posetrack(fixtures)  # 320 x 180
+    inferencer = FlowPoseInferencer(
+        refiner=HalfSizeRefiner(), window=5, overlap=1, show_progress=False)
+    out = inferencer(frames, out_dir=str(tmp_path), save_flow=True,
+                     vis_format='none')
+    saved = np.load(out['files']['flows/frames/000000.npz'])
+    assert saved['flow'].shape == (180, 320, 2)
+    # values in frame px: twice the half-size ones
+    np.testing.assert_allclose(saved['flow'][90, 160], [2.0, -1.0])
+    assert saved['sketch_mask'].shape == (180, 320)
+    assert saved['sketch_mask'][20:40, 60:80].all()
+    assert saved['sketch_mask'].sum() == 20 * 20
+
+
 def test_folder_flo_images(fixtures, tmp_path):
     folder = tmp_path / 'clip'
     folder.mkdir()

@@ -110,6 +110,12 @@ class FlowPoseRefiner(BaseModel):
             0.25) to at least ``min_side`` px (default 64). The flow
             networks still predict on whole frames. None fine-tunes on
             whole frames. Defaults to None.
+        flow_output_size (str): size of the flows and sketch masks in the
+            results: ``'original'`` (the frames' (H, W), what metrics
+            read) or ``'working'`` (the ``flow_max_side`` size, px of that
+            size; the inferencer maps each pair to the frame size when it
+            writes it, so a window holds only small flows). Joints are in
+            original px either way. Defaults to 'original'.
         warm_start (bool): each cycle's pose step starts from the previous
             cycle's pose and camera instead of the initial estimate (it is
             still anchored to the initial estimate). Defaults to False (the
@@ -137,6 +143,7 @@ class FlowPoseRefiner(BaseModel):
                  sketch_source: str = 'refined',
                  flow_max_side: Optional[int] = None,
                  finetune_crop: Optional[dict] = None,
+                 flow_output_size: str = 'original',
                  warm_start: bool = False,
                  anchor_anneal: float = 1.0,
                  backward_flow: bool = False,
@@ -169,6 +176,10 @@ class FlowPoseRefiner(BaseModel):
         self.sketch_source = sketch_source
         self.flow_max_side = None if flow_max_side is None else int(
             flow_max_side)
+        if flow_output_size not in ('original', 'working'):
+            raise ValueError("flow_output_size must be 'original' or "
+                             f"'working', got {flow_output_size!r}")
+        self.flow_output_size = flow_output_size
         self.finetune_crop = None if finetune_crop is None else dict(
             finetune_crop)
         # seconds per stage of the last clips (read by the cost report)
@@ -359,7 +370,7 @@ class FlowPoseRefiner(BaseModel):
             and ``cycles``: one dict per cycle with ``pose3d``, ``camera``,
             ``flow``, ``sketch_mask`` and the optimiser's ``steps``. Flows
             and masks are at the original (H, W) whatever
-            ``flow_max_side``.
+            ``flow_max_side``, unless ``flow_output_size='working'``.
         """
         as_numpy = not isinstance(frames, Tensor)
         if as_numpy:
@@ -416,6 +427,11 @@ class FlowPoseRefiner(BaseModel):
         with timer('resize', device):
             flow_init = resize_flow(flow_work, image_size)
 
+        def _pick(original, working):
+            """What the results hold: original or working size."""
+            return working if self.flow_output_size == 'working' else \
+                original
+
         kp, scores, init = kp[None], scores[None], pose_init[None]
         cycles = []
         current, current_work = flow_init, flow_work
@@ -467,15 +483,17 @@ class FlowPoseRefiner(BaseModel):
                     pose3d=pose[0].detach(),
                     camera=camera_values[0].detach(),
                     keypoints_2d_refined=projected.detach(),
-                    flow=current.permute(0, 2, 3, 1),
-                    sketch_mask=resize_mask(mask, image_size)[:, 0],
+                    flow=_pick(current, current_work).permute(0, 2, 3, 1),
+                    sketch_mask=_pick(resize_mask(mask, image_size),
+                                      mask)[:, 0],
                     steps=list(result['steps'])))
         last = cycles[-1] if cycles else dict(
             pose3d=pose_init,
             camera=torch.zeros((num_frames, 3), device=device),
             keypoints_2d_refined=kp[0],
-            flow=flow_init.permute(0, 2, 3, 1),
-            sketch_mask=torch.zeros((num_frames - 1, height, width),
+            flow=_pick(flow_init, flow_work).permute(0, 2, 3, 1),
+            sketch_mask=torch.zeros((num_frames - 1,
+                                     *_pick(image_size, work_size)),
                                     dtype=torch.bool,
                                     device=device))
         output = dict(
@@ -485,7 +503,7 @@ class FlowPoseRefiner(BaseModel):
             pose3d=last['pose3d'],
             camera=last['camera'],
             keypoints_2d_refined=last['keypoints_2d_refined'],
-            flow_init=flow_init.permute(0, 2, 3, 1),
+            flow_init=_pick(flow_init, flow_work).permute(0, 2, 3, 1),
             flow=last['flow'],
             sketch_mask=last['sketch_mask'],
             cycles=cycles)

@@ -211,10 +211,15 @@ def test_working_resolution_matches_full_resolution():
 
 def test_zero_finetune_passes_keep_the_pretrained_flow():
     refiner = build_refiner('cpu', flow_finetuner=dict(passes=0),
-                            flow_max_side=96)
+                            flow_max_side=96, flow_output_size='working')
     before = {k: v.clone() for k, v in refiner.state_dict().items()}
     _, inputs = clip_inputs(size=(96, 128), num_frames=3)
     result = refiner.refine_clip(**inputs)
+    # flows and masks at the 72 x 96 working size, joints in frame px
+    assert result['flow'].shape == (2, 72, 96, 2)
+    assert result['sketch_mask'].shape == (2, 72, 96)
+    assert np.abs(result['keypoints_2d_refined'] -
+                  inputs['keypoints_2d']).mean() < 5.0
     np.testing.assert_array_equal(result['flow'], result['flow_init'])
     assert not np.allclose(result['pose3d'], result['pose3d_init'])
     for key, value in refiner.state_dict().items():
@@ -223,5 +228,7 @@ def test_zero_finetune_passes_keep_the_pretrained_flow():
         build_refiner('cpu', flow_finetuner=dict(passes=-1))
     with pytest.raises(ValueError, match='flow_max_side'):
         build_refiner('cpu', flow_max_side=8)
+    with pytest.raises(ValueError, match='flow_output_size'):
+        build_refiner('cpu', flow_output_size='half')
     with pytest.raises(ValueError, match='finetune_crop keys'):
         build_refiner('cpu', finetune_crop=dict(pad=3))

@@ -9,14 +9,14 @@ atomic writes.
 Every reader returns ``(flow, valid)``: flow (H, W, 2) float32 in px with
 channel 0 = x, valid (H, W) bool.
 """
-import os
 import os.path as osp
 import re
-import tempfile
 import zipfile
 from typing import Optional, Tuple
 
 import numpy as np
+
+from mmflowpose.utils.io import write_atomic
 
 FLO_MAGIC = 202021.25
 # Middlebury/Sintel mark unknown flow with values above 1e9.
@@ -215,22 +215,16 @@ def write_flow(path: str,
         raise ValueError(f'{path}: can write .flo or .npz, not {ext!r}')
     if ext == '.flo' and valid is not None:
         raise ValueError(f'{path}: .flo cannot store a valid mask; use .npz')
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=ext, prefix='.tmp-', dir=folder)
-    os.close(fd)
-    try:
+
+    def write(tmp):
         if ext == '.flo':
             import mmcv
             mmcv.flowwrite(flow.astype(np.float32), tmp)
-        else:
-            arrays = dict(flow=flow.astype(np.float32))
-            if valid is not None:
-                arrays['valid'] = np.asarray(valid, dtype=bool)
-            with open(tmp, 'wb') as f:
-                np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+            return
+        arrays = dict(flow=flow.astype(np.float32))
+        if valid is not None:
+            arrays['valid'] = np.asarray(valid, dtype=bool)
+        with open(tmp, 'wb') as f:
+            np.savez(f, **arrays)
+
+    write_atomic(path, write)

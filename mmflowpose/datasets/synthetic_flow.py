@@ -20,7 +20,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from mmflowpose.registry import DATASETS
-from mmflowpose.utils.io import dump_json_atomic
+from mmflowpose.utils.io import dump_json_atomic, save_npz_atomic
 
 #: Camera ranges of rendered clips (kwargs of ``make_camera``); a clip
 #: orbits with probability ``orbit_prob`` at ``orbit_deg_per_frame`` of
@@ -132,11 +132,9 @@ def render_flow_cache(root: str,
                 continue
             clip = make_clip(source, camera=camera, image_size=image_size,
                              seed=clip_seed, **kwargs)
-            temp = out + '.tmp.npz'
-            np.savez_compressed(
-                temp, frames=clip['frames'], flow=clip['flow'],
+            save_npz_atomic(
+                out, frames=clip['frames'], flow=clip['flow'],
                 occlusion=clip['occlusion'], human_mask=clip['human_mask'])
-            os.replace(temp, out)
         index[split] = entries
     # strict JSON, written atomically (a killed run leaves no half index)
     dump_json_atomic(index, osp.join(root, 'index.json'))

@@ -17,7 +17,6 @@ through ``builtins.getattr`` (never safe to allow-list). The choice made here:
 3. anything else is refused with :class:`CheckpointError`; ``trusted=True``
    (local files you made yourself) does a full ``weights_only=False`` load.
 """
-import os
 import os.path as osp
 import pickle
 from typing import Dict, List, Optional
@@ -235,8 +234,10 @@ def save_checkpoint_atomic(model: nn.Module,
                            filename: str,
                            meta: Optional[Dict] = None) -> None:
     """Save ``dict(state_dict, meta)`` via a temporary file + rename."""
-    folder = osp.dirname(osp.abspath(filename))
-    os.makedirs(folder, exist_ok=True)
-    temp = f'{filename}.tmp-{os.getpid()}'
-    torch.save({'state_dict': model.state_dict(), 'meta': meta or {}}, temp)
-    os.replace(temp, filename)
+    from .io import write_atomic
+    write_atomic(
+        filename, lambda temp: torch.save(
+            {
+                'state_dict': model.state_dict(),
+                'meta': meta or {}
+            }, temp))

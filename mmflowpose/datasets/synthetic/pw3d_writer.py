@@ -27,6 +27,8 @@ from typing import Dict, Optional
 import cv2
 import numpy as np
 
+from mmflowpose.utils.io import write_atomic
+
 
 # SMPL-24 joint <- H36M-17 joint (a pair means the midpoint)
 H36M_TO_SMPL = (0, 4, 1, (0, 7), 5, 2, 7, 6, 3, (7, 8), 6, 3, 8, (8, 11),
@@ -81,10 +83,12 @@ def write_3dpw(clip: Dict,
     os.makedirs(image_dir, exist_ok=True)
     for t, frame in enumerate(clip['frames']):
         path = osp.join(image_dir, f'image_{t:05d}.jpg')
-        temp = osp.join(image_dir, f'.image_{t:05d}.tmp.jpg')
-        if not cv2.imwrite(temp, np.ascontiguousarray(frame[..., ::-1])):
-            raise OSError(f'cannot write image {path}')
-        os.replace(temp, path)  # readers never see a half-written frame
+
+        def write_image(temp, path=path, frame=frame):
+            if not cv2.imwrite(temp, np.ascontiguousarray(frame[..., ::-1])):
+                raise OSError(f'cannot write image {path}')
+
+        write_atomic(path, write_image)
     coco = _pick(points_2d, H36M_TO_COCO18)  # (T, 18, 2)
     confidence = np.full(coco.shape[:2] + (1, ), score)
     sequence = dict(
@@ -100,8 +104,10 @@ def write_3dpw(clip: Dict,
     sequence_dir = osp.join(root, 'sequenceFiles', split)
     os.makedirs(sequence_dir, exist_ok=True)
     sequence_path = osp.join(sequence_dir, f'{seq}.pkl')
-    temp = osp.join(sequence_dir, f'.{seq}.pkl.tmp')
-    with open(temp, 'wb') as file:
-        pickle.dump(sequence, file, protocol=2)
-    os.replace(temp, sequence_path)
+
+    def write_sequence(temp):
+        with open(temp, 'wb') as file:
+            pickle.dump(sequence, file, protocol=2)
+
+    write_atomic(sequence_path, write_sequence)
     return dict(sequence=sequence_path, images=image_dir)

@@ -30,30 +30,15 @@ per-frame ``R``/``T`` in extra npz keys ``cam_R`` (N, 3, 3), ``cam_T``
 import os
 import os.path as osp
 import pickle
-import tempfile
-from typing import Callable, Dict, Optional
+from typing import Dict, Optional
 
 import cv2
 import mmcv
 import numpy as np
 
+from mmflowpose.utils.io import write_atomic
 from mmflowpose.utils.safe_pickle import load_pickle
 from .camera import to_h36m_camera
-
-
-def _atomic(path: str, write: Callable[[str], None]) -> None:
-    folder = osp.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    suffix = osp.splitext(path)[1]
-    fd, tmp = tempfile.mkstemp(prefix='.tmp_', suffix=suffix, dir=folder)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def _write_png(path: str, image: np.ndarray) -> None:
@@ -64,7 +49,7 @@ def _write_png(path: str, image: np.ndarray) -> None:
         if not cv2.imwrite(tmp, np.ascontiguousarray(image)):
             raise OSError(f'cannot write image {path}')
 
-    _atomic(path, write)
+    write_atomic(path, write)
 
 
 def write_sintel(clip: Dict, root: str, seq: str,
@@ -96,8 +81,9 @@ def write_sintel(clip: Dict, root: str, seq: str,
             clip['human_mask'][i].astype(np.uint8) * 255)
         if i + 1 < len(frames):
             flow = clip['flow'][i].astype(np.float32)
-            _atomic(osp.join(dirs['flow'], name + '.flo'),
-                    lambda tmp, f=flow: mmcv.flowwrite(f, tmp))
+            write_atomic(
+                osp.join(dirs['flow'], name + '.flo'),
+                lambda tmp, f=flow: mmcv.flowwrite(f, tmp))
             _write_png(
                 osp.join(dirs['occlusions'], name + '.png'),
                 clip['occlusion'][i].astype(np.uint8) * 255)
@@ -187,12 +173,12 @@ def write_h36m(clip: Dict, root: str, action: str, subject: str = 'SYN',
         with open(tmp, 'wb') as f:
             np.savez(f, **ann)
 
-    _atomic(npz, save)
+    write_atomic(npz, save)
 
     def dump(tmp):
         with open(tmp, 'wb') as f:
             pickle.dump(cameras, f)
 
-    _atomic(cam_path, dump)
+    write_atomic(cam_path, dump)
     return dict(npz=npz, cameras=cam_path,
                 images=osp.join(root, 'images', rel_dir))

@@ -118,3 +118,20 @@ def test_config_errors_and_registry():
             noise=dict(sigma_3d=0.07, terms=('2d', '3d'))))
     assert opt.noise_objective.sigma_3d == 0.07
     assert 'sigma_3d=0.07' in repr(opt.noise_objective)
+
+
+def test_presets_select_the_weighting():
+    import os.path as osp
+
+    from mmengine import Config
+    root = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
+    base = osp.join(root, 'configs', '_base_', 'models')
+    paper = Config.fromfile(osp.join(base, 'flowpose_refiner.py')).model
+    aware = Config.fromfile(
+        osp.join(base, 'flowpose_refiner_noise-aware.py')).model
+    assert MODELS.build(paper.pose_optimizer).weighting == 'paper'
+    opt = MODELS.build(aware.pose_optimizer)
+    assert opt.weighting == 'noise_aware'
+    assert opt.noise_objective.sigma_2d == 'auto'
+    assert aware.warm_start and aware.backward_flow
+    assert not paper.get('warm_start', False)

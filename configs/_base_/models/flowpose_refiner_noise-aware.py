@@ -1,0 +1,32 @@
+# The refinement loop with noise-aware weights (issue 13): every term of the
+# pose step is a robust negative log-likelihood in units of its measurement
+# noise (mmflowpose/models/pose_optim/noise_aware_objective.py). The paper's
+# fixed weights stay in flowpose_refiner.py (the ``paper`` preset).
+_base_ = ['./flowpose_refiner.py']
+model = dict(
+    # each cycle continues from the previous one; anchors to the initial
+    # estimate weaken by 0.7 per cycle; the backward flow gives per-joint
+    # forward-backward confidences
+    warm_start=True,
+    anchor_anneal=0.7,
+    backward_flow=True,
+    pose_optimizer=dict(
+        _delete_=True,
+        type='PoseOptimizer',
+        camera='weak',
+        lr=1e-3,
+        max_steps=1500,
+        weighting='noise_aware',
+        noise=dict(
+            # px noise of the detections and of the flow at the joints:
+            # measured on each clip (no ground truth needed)
+            sigma_2d='auto',
+            sigma_flow='auto',
+            # 3D noise levels (metres) calibrated on the accuracy
+            # benchmark's VALIDATION clips for the small trained lifter
+            # (benchmarks/accuracy.py, docs/en/results/results.json:
+            # setups.<lifter>.calibration); recalibrate for another
+            # estimator with pose_optim.calibrate_pose_noise
+            sigma_3d=0.05,
+            sigma_vel=0.01,
+            sigma_acc=0.01)))

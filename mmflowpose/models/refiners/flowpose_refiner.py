@@ -30,7 +30,7 @@ from mmengine.model import BaseModel
 from torch import Tensor, nn
 
 from mmflowpose.registry import MODELS
-from ..flow_tuning import FlowFinetuner
+from ..flow_tuning import FlowFinetuner, FlowGuard, guarded_flow_step
 from ..utils.geometry import (project_perspective, project_weak_perspective,
                               sample_at_points)
 from ..utils.skeleton import load_skeleton
@@ -126,6 +126,14 @@ class FlowPoseRefiner(BaseModel):
         backward_flow (bool): also predict the backward flow (the same
             networks on swapped frames) for the pose step's
             forward-backward confidences. Defaults to False.
+        flow_step (dict, optional): if set, each cycle's flow step is
+            :func:`guarded_flow_step` per network (the sketch gated by the
+            network's own forward-backward and warping checks, fine-tuning
+            with the background distilled, fusion, rollback): its keyword
+            arguments, plus ``guard`` (:class:`FlowGuard` arguments, or
+            None for no guard). The cycles then carry the step's output
+            flows, and each cycle records ``flow_accepted``. ``finetune_crop``
+            still applies. Defaults to None (the paper's unguarded step).
         data_preprocessor (dict, optional): see ``BaseModel``.
         init_cfg (dict, optional): see ``BaseModel``.
     """
@@ -147,6 +155,7 @@ class FlowPoseRefiner(BaseModel):
                  warm_start: bool = False,
                  anchor_anneal: float = 1.0,
                  backward_flow: bool = False,
+                 flow_step: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
@@ -168,6 +177,12 @@ class FlowPoseRefiner(BaseModel):
         self.warm_start = bool(warm_start)
         self.anchor_anneal = float(anchor_anneal)
         self.backward_flow = bool(backward_flow)
+        self.flow_step = None if flow_step is None else dict(flow_step)
+        self.flow_guard = None
+        if self.flow_step is not None:
+            guard_cfg = self.flow_step.pop('guard', {})
+            if guard_cfg is not None:
+                self.flow_guard = FlowGuard(**guard_cfg)
         unknown = set(finetune_crop or {}) - {'margin', 'min_side'}
         if unknown:
             raise ValueError(f'finetune_crop keys are margin and min_side, '
@@ -322,6 +337,57 @@ class FlowPoseRefiner(BaseModel):
                 tuner.finetune(crop[:-1], crop[1:],
                                target[..., y0:y1, x0:x1].contiguous())
 
+    def _guarded_step(self, frames: Tensor, joints: Tensor, scores: Tensor,
+                      pair_flows: List) -> Dict:
+        """:func:`guarded_flow_step` for each network, on the person crop
+        when ``finetune_crop`` is set (outside it the flow is unchanged).
+
+        Args:
+            frames (Tensor): (T, 3, h, w) working frames, 0-255.
+            joints (Tensor): (T, J, 2) working-size joints, px.
+            scores (Tensor): (T, J) confidences.
+            pair_flows (list): per network, (forward, backward) working
+                flows (P, 2, h, w) or None (computed).
+
+        Returns:
+            dict: ``pair_flows`` after the step, ``mask`` (P, 1, h, w) the
+            first network's gated sketch, ``accepted`` and ``reasons`` per
+            network.
+        """
+        box = (0, frames.shape[-2], 0, frames.shape[-1])
+        if self.finetune_crop is not None:
+            body = self.sketch_head.paint(joints[:-1], joints[1:],
+                                          tuple(frames.shape[-2:]),
+                                          (scores[:-1], scores[1:]))[1]
+            box = person_box(body, **self.finetune_crop) or box
+        y0, y1, x0, x1 = box
+        crop = frames[..., y0:y1, x0:x1]
+        shift = joints.new_tensor([x0, y0])
+        out = dict(pair_flows=[], accepted=[], reasons=[], mask=None)
+        for tuner, flows in zip(self.finetuners, pair_flows):
+            if flows is None:
+                flows = (tuner.predict(frames[:-1], frames[1:]),
+                         tuner.predict(frames[1:], frames[:-1]))
+            step = guarded_flow_step(
+                tuner, self.sketch_head, crop, joints - shift, scores,
+                guard=self.flow_guard,
+                flows=tuple(f[..., y0:y1, x0:x1] for f in flows),
+                **self.flow_step)
+            pasted = []
+            for full, part in zip(flows, (step['flow'],
+                                          step['backward_flow'])):
+                full = full.clone()
+                full[..., y0:y1, x0:x1] = part.to(full)
+                pasted.append(full)
+            out['pair_flows'].append(tuple(pasted))
+            out['accepted'].append(bool(step['accepted']))
+            out['reasons'].append(step['reason'])
+            if out['mask'] is None:
+                mask = torch.zeros_like(flows[0][:, :1], dtype=torch.bool)
+                mask[..., y0:y1, x0:x1] = step['sketch_mask']
+                out['mask'] = mask
+        return out
+
     # ------------------------------------------------------------ the cycles
     def refine_clip(self,
                     frames,
@@ -433,6 +499,7 @@ class FlowPoseRefiner(BaseModel):
                 original
 
         kp, scores, init = kp[None], scores[None], pose_init[None]
+        pair_flows = [None] * len(self.finetuners)  # guarded flow step
         cycles = []
         current, current_work = flow_init, flow_work
         oracle_flow = None if pose_flow is None else _to_tensor(
@@ -462,16 +529,32 @@ class FlowPoseRefiner(BaseModel):
             drawn = projected if sketch_keypoints is None else _to_tensor(
                 sketch_keypoints, device, projected.dtype)
             drawn = scale_points(drawn, image_size, work_size)
-            with timer('sketch', device):
-                sketch, mask = self.sketch_head(
-                    drawn[:-1],
-                    drawn[1:],
-                    work_size,
-                    scores=(scores[0, :-1], scores[0, 1:]),
-                    base_flow=current_work)
-            with timer('finetune', device):
-                self._finetune(frame_tensor, flows, sketch, mask)
-            if self.finetune_passes:
+            flow_step = {}
+            if self.flow_step is not None and self.finetune_passes:
+                with timer('finetune', device):
+                    step = self._guarded_step(frame_tensor, drawn, scores[0],
+                                              pair_flows)
+                pair_flows, mask = step['pair_flows'], step['mask']
+                flow_step = dict(flow_accepted=all(step['accepted']),
+                                 flow_step_reasons=step['reasons'])
+                flows = [pair[0] for pair in pair_flows]
+                current_work = torch.stack(flows).mean(0)
+                if self.backward_flow:
+                    backward = resize_flow(
+                        torch.stack([pair[1] for pair in pair_flows]).mean(0),
+                        image_size)
+                current = resize_flow(current_work, image_size)
+            else:
+                with timer('sketch', device):
+                    sketch, mask = self.sketch_head(
+                        drawn[:-1],
+                        drawn[1:],
+                        work_size,
+                        scores=(scores[0, :-1], scores[0, 1:]),
+                        base_flow=current_work)
+                with timer('finetune', device):
+                    self._finetune(frame_tensor, flows, sketch, mask)
+            if self.finetune_passes and self.flow_step is None:
                 with timer('flow', device):
                     flows = self.predict_flow(frame_tensor)
                     current_work = torch.stack(flows).mean(0)
@@ -486,7 +569,8 @@ class FlowPoseRefiner(BaseModel):
                     flow=_pick(current, current_work).permute(0, 2, 3, 1),
                     sketch_mask=_pick(resize_mask(mask, image_size),
                                       mask)[:, 0],
-                    steps=list(result['steps'])))
+                    steps=list(result['steps']),
+                    **flow_step))
         last = cycles[-1] if cycles else dict(
             pose3d=pose_init,
             camera=torch.zeros((num_frames, 3), device=device),

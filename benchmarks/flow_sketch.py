@@ -81,7 +81,9 @@ FLOW_STEP = dict(
                    sequence_gamma=0.8, trainable=('decoder.', ),
                    distill_weight=2.0, distill_beta=0.01, carry_over=False),
     guard=dict(min_gain=0.0, bg_tol=0.01, fb_tol=0.1))
-QUICK = dict(num_clips=2, num_frames=5)
+# --quick: a smoke run (seconds), not a measurement.
+QUICK = dict(num_clips=1, num_frames=3)
+QUICK_PASSES = 2
 
 NETS = {
     'RAFT': 'mmflow::raft/raft_8xb2_100k_flyingchairs-368x496.py',
@@ -356,6 +358,64 @@ def results_keys(refined, oracle):
     }
 
 
+def flow_step_metrics(clips, refined_keypoints, refined_scores=None,
+                      num_frames=8, settings=None, device='cpu'):
+    """The flow step on the accuracy benchmark's clips: results.json keys.
+
+    Runs the guarded flow step from the pretrained network twice per clip,
+    with the sketch drawn from the refined joints and from the GT joints
+    (oracle), on the first ``num_frames`` frames of each clip (cost: about
+    90 s per clip and source at 96x128 px, 8 frames, on one CPU thread).
+
+    Args:
+        clips (list[dict]): ``SyntheticClipDataset`` items (``inputs`` /
+            ``data_samples`` with ``frames``, ``gt_flow``,
+            ``gt_flow_valid``, ``human_mask``, ``gt_keypoints_2d``).
+        refined_keypoints (list[np.ndarray]): per clip (T, J, 2) px, the
+            refined poses' projections at frame size.
+        refined_scores (list[np.ndarray], optional): per clip (T, J).
+        num_frames (int): frames per clip used. Defaults to 8.
+        settings (dict, optional): defaults to :data:`FLOW_STEP`.
+        device (str): torch device. Defaults to ``'cpu'``.
+
+    Returns:
+        dict: ``keys`` (the ``flow.*`` results.json keys, see
+        :func:`results_keys`), ``refined`` and ``oracle`` summaries
+        (:func:`summarize_flow_step`).
+    """
+    settings = copy.deepcopy(settings or FLOW_STEP)
+    tuner, head, guard = build_flow_step(settings, device)
+    runs = dict(refined=[], oracle=[])
+    t = slice(0, num_frames)
+    for c_id, clip in enumerate(clips):
+        sample = clip['data_samples']
+        frames = clip['inputs']['frames'][t]
+        pairs = slice(0, len(frames) - 1)
+        tuner.restore()
+        frame_t = torch.from_numpy(np.ascontiguousarray(frames)).permute(
+            0, 3, 1, 2).float().to(device)
+        flows = (tuner.predict(frame_t[:-1], frame_t[1:]),
+                 tuner.predict(frame_t[1:], frame_t[:-1]))
+        scores = None if refined_scores is None else \
+            np.asarray(refined_scores[c_id])[t]
+        sources = dict(
+            refined=(np.asarray(refined_keypoints[c_id])[t], scores),
+            oracle=(sample['gt_keypoints_2d'][t], None))
+        for name, (keypoints, kp_scores) in sources.items():
+            runs[name].append(
+                flow_step_clip(tuner, head, guard, frames,
+                               sample['gt_flow'][pairs],
+                               sample['gt_flow_valid'][pairs],
+                               sample['human_mask'][pairs],
+                               np.nan_to_num(keypoints), kp_scores,
+                               flows=flows,
+                               bidirectional=settings['bidirectional'],
+                               **settings['step']))
+    summary = {k: summarize_flow_step(v) for k, v in runs.items()}
+    return dict(keys=results_keys(summary['refined'], summary['oracle']),
+                **summary)
+
+
 def build_flow_step(settings, device='cpu'):
     """The shipped RAFT-S in a finetuner, the head and the guard."""
     from mmflowpose.apis import init_model
@@ -372,6 +432,7 @@ def epe(args):
     settings = copy.deepcopy(FLOW_STEP)
     if args.quick:
         settings.update(QUICK)
+        settings['finetuner']['passes'] = QUICK_PASSES
     size = tuple(settings['image_size'])
     clips = load_clips(args.split, settings['num_clips'],
                        settings['num_frames'], size)

@@ -34,6 +34,7 @@ from ..flow_tuning import FlowFinetuner, FlowGuard, guarded_flow_step
 from ..utils.geometry import (project_perspective, project_weak_perspective,
                               sample_at_points)
 from ..utils.skeleton import load_skeleton
+from .clip_flow import clip_flow
 from .stage_timer import StageTimer
 from .working_resolution import (person_box, resize_flow, resize_frames,
                                  resize_mask, scale_points, working_size)
@@ -295,9 +296,11 @@ class FlowPoseRefiner(BaseModel):
                 NaN weights, or diverged fine-tuning); the clip's
                 refinement stops instead of propagating NaN into the pose.
         """
-        flows = [
-            tuner.predict(frames[:-1], frames[1:]) for tuner in self.finetuners
-        ]
+        flows = []
+        for tuner in self.finetuners:
+            tuner.net.eval()
+            # RAFT: each frame encoded once, not once per pair it is in
+            flows.append(clip_flow(tuner.net, frames, tuner.batch_size))
         for index, flow in enumerate(flows):
             bad = ~torch.isfinite(flow)
             if bad.any():
@@ -308,6 +311,15 @@ class FlowPoseRefiner(BaseModel):
                     'of this clip stopped (check the network weights)')
         return flows
 
+    def _pose_size(self, flow: Tensor, image_size) -> Tensor:
+        """The flow the pose step reads: at the original size, or kept at
+        the working size with ``flow_output_size='working'`` (the pose
+        optimiser samples it at rescaled points and rescales its values,
+        so no full-size copy of a window's flows is made)."""
+        if self.flow_output_size == 'working':
+            return flow
+        return resize_flow(flow, image_size)
+
     def _backward(self, frames: Tensor, image_size) -> Optional[Tensor]:
         """Averaged backward flow (P, 2, H, W) px (pair p: frame p+1 -> p)
         at the original size, or None when not configured."""
@@ -316,7 +328,7 @@ class FlowPoseRefiner(BaseModel):
         flows = [
             tuner.predict(frames[1:], frames[:-1]) for tuner in self.finetuners
         ]
-        return resize_flow(torch.stack(flows).mean(0), image_size)
+        return self._pose_size(torch.stack(flows).mean(0), image_size)
 
     def _finetune(self, frames: Tensor, flows: List[Tensor], sketch: Tensor,
                   mask: Tensor) -> None:
@@ -491,7 +503,7 @@ class FlowPoseRefiner(BaseModel):
             flow_work = torch.stack(flows).mean(0)
             backward = self._backward(frame_tensor, image_size)
         with timer('resize', device):
-            flow_init = resize_flow(flow_work, image_size)
+            flow_init = self._pose_size(flow_work, image_size)
 
         def _pick(original, working):
             """What the results hold: original or working size."""
@@ -540,10 +552,10 @@ class FlowPoseRefiner(BaseModel):
                 flows = [pair[0] for pair in pair_flows]
                 current_work = torch.stack(flows).mean(0)
                 if self.backward_flow:
-                    backward = resize_flow(
+                    backward = self._pose_size(
                         torch.stack([pair[1] for pair in pair_flows]).mean(0),
                         image_size)
-                current = resize_flow(current_work, image_size)
+                current = self._pose_size(current_work, image_size)
             else:
                 with timer('sketch', device):
                     sketch, mask = self.sketch_head(
@@ -560,7 +572,7 @@ class FlowPoseRefiner(BaseModel):
                     current_work = torch.stack(flows).mean(0)
                     backward = self._backward(frame_tensor, image_size)
                 with timer('resize', device):
-                    current = resize_flow(current_work, image_size)
+                    current = self._pose_size(current_work, image_size)
             cycles.append(
                 dict(
                     pose3d=pose[0].detach(),

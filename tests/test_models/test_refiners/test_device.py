@@ -19,6 +19,8 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 from mmflowpose.datasets.synthetic import make_clip
+from mmflowpose.models.refiners.clip_flow import (clip_flow,
+                                                  shares_frame_features)
 from mmflowpose.models.refiners.working_resolution import (person_box,
                                                            resize_flow,
                                                            scale_points,
@@ -232,3 +234,21 @@ def test_zero_finetune_passes_keep_the_pretrained_flow():
         build_refiner('cpu', flow_output_size='half')
     with pytest.raises(ValueError, match='finetune_crop keys'):
         build_refiner('cpu', finetune_crop=dict(pad=3))
+
+
+def test_clip_flow_equals_pairwise_flow():
+    """Frames encoded once per clip give the pairwise RAFT flow."""
+    refiner = build_refiner('cpu')
+    tuner = refiner.finetuners[0]
+    assert shares_frame_features(tuner.net)
+    frames = torch.as_tensor(clip_inputs(size=(60, 84),
+                                         num_frames=6)[1]['frames'])
+    frames = frames.permute(0, 3, 1, 2).float()
+    pairwise = tuner.predict(frames[:-1], frames[1:], batch_size=2)
+    once = clip_flow(tuner.net, frames, batch_size=2)
+    assert once.shape == (5, 2, 60, 84)
+    torch.testing.assert_close(once, pairwise, rtol=1e-4, atol=1e-3)
+    assert pairwise.abs().mean() > 0.5  # a real flow, not zeros
+    tuner.net.train()
+    assert not shares_frame_features(tuner.net)  # batch norm in training
+    tuner.net.eval()

@@ -19,7 +19,8 @@ Variants are demo flags: ``legacy`` is the setup before the working
 resolution (``--max-side 0 --finetune-on frame``: flow and fine-tuning on
 whole full-size frames; skipped above 960x540, where it needs more than
 12 GB), ``default`` the demo's defaults; ``max384``,
-``passes0`` and ``cycles0`` are the cost caps of docs/en/demo.md.
+``passes0``, ``cycles0`` and ``iters4`` are the cost caps of
+docs/en/demo.md.
 
 Printed per run: seconds per frame by stage (wall), CPU seconds per frame
 (user + system of the whole process: less sensitive than wall time to
@@ -47,6 +48,7 @@ VARIANTS = dict(
     max384=['--max-side', '384'],
     passes0=['--finetune-passes', '0'],
     cycles0=['--num-cycles', '0'],
+    iters4=['--flow-iters', '4'],
 )
 LEGACY_MAX_PIXELS = 960 * 540
 

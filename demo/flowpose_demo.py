@@ -75,6 +75,11 @@ def parse_args(argv=None):
         help='override the passes of flow fine-tuning per cycle (0: no '
         'fine-tuning, the cycles keep the pretrained flow)')
     parser.add_argument(
+        '--flow-iters', type=int, default=None,
+        help='override the recurrent iterations of RAFT-family flow '
+        'networks (their decoder.iters; fewer is faster, see '
+        'docs/en/demo.md)')
+    parser.add_argument(
         '--finetune-on', choices=('crop', 'frame'), default='crop',
         help='fine-tune the flow on a crop around the person (sketch '
         'extent plus a margin) or on whole frames')
@@ -179,6 +184,14 @@ def apply_cost_caps(model: dict, args) -> None:
                              'must be >= 0')
         model['flow_finetuner'] = dict(
             model.get('flow_finetuner') or {}, passes=args.finetune_passes)
+    if args.flow_iters is not None:
+        if args.flow_iters < 1:
+            raise SystemExit(f'--flow-iters {args.flow_iters}: must be >= 1')
+        networks = model.get('flow_networks') or []
+        for net in [networks] if isinstance(networks, dict) else networks:
+            options = dict(net.get('cfg_options') or {})
+            options['model.decoder.iters'] = args.flow_iters
+            net['cfg_options'] = options
     # flows stay at the working size inside a window; each pair is mapped
     # to the frame size when it is drawn or written
     model.setdefault('flow_output_size', 'working')

@@ -97,31 +97,43 @@ def paint_capsules(joints_t: Tensor, joints_t1: Tensor, bones: Tensor,
     """
     n = joints_t.shape[0]
     dtype, device = joints_t.dtype, joints_t.device
-    ys, xs = torch.meshgrid(
-        torch.arange(height, dtype=dtype, device=device),
-        torch.arange(width, dtype=dtype, device=device), indexing='ij')
-    grid = torch.stack([xs.flatten(), ys.flatten()], -1)  # (HW, 2)
-    sketch = joints_t.new_zeros(n, height * width, 2)
-    mask = torch.zeros(n, height * width, dtype=torch.bool, device=device)
-    # One item at a time keeps memory at E x H x W whatever N is.
+    sketch = joints_t.new_zeros(n, 2, height, width)
+    mask = torch.zeros(n, 1, height, width, dtype=torch.bool, device=device)
+    # One item at a time, on the box around its bones only: memory and time
+    # scale with E x (person's box), whatever N and the image size are.
     for i in range(n):
         if not bool(bone_ok[i].any()):
             continue
+        used = joints_t[i, bones[bone_ok[i]].flatten()]
+        lo = torch.floor(used.amin(0) - radius[i]).clamp(min=0)
+        hi = torch.ceil(used.amax(0) + radius[i])
+        # two scalar reads per item: the box bounds must be Python ints
+        x0, y0, x1, y1 = torch.cat([lo, hi]).long().tolist()
+        x1, y1 = min(x1, width - 1), min(y1, height - 1)
+        if x1 < x0 or y1 < y0:
+            continue
+        ys, xs = torch.meshgrid(
+            torch.arange(y0, y1 + 1, dtype=dtype, device=device),
+            torch.arange(x0, x1 + 1, dtype=dtype, device=device),
+            indexing='ij')
+        grid = torch.stack([xs.flatten(), ys.flatten()], -1)  # (M, 2)
         a = joints_t[i, bones[:, 0]]  # (E, 2)
         ab = joints_t[i, bones[:, 1]] - a
         disp = joints_t1[i] - joints_t[i]
         da, db = disp[bones[:, 0]], disp[bones[:, 1]]
-        rel = grid[None] - a[:, None]  # (E, HW, 2)
+        rel = grid[None] - a[:, None]  # (E, M, 2)
         length2 = ab.square().sum(-1).clamp(min=1e-12)[:, None]
-        s = ((rel * ab[:, None]).sum(-1) / length2).clamp(0, 1)  # (E, HW)
+        s = ((rel * ab[:, None]).sum(-1) / length2).clamp(0, 1)  # (E, M)
         dist2 = (rel - s[..., None] * ab[:, None]).square().sum(-1)
         inside = (dist2 <= radius[i].square()) & bone_ok[i][:, None]
         dist2 = torch.where(inside, dist2, torch.full_like(dist2, 1e30))
         best, owner = dist2.min(0)  # first index on ties
         hit = best < 1e30
         s_own = s.gather(0, owner[None])[0][:, None]
-        value = (1 - s_own) * da[owner] + s_own * db[owner]
-        sketch[i] = value * hit[:, None].to(dtype)
-        mask[i] = hit
-    sketch = sketch.transpose(1, 2).reshape(n, 2, height, width)
-    return sketch, mask.view(n, 1, height, width)
+        value = ((1 - s_own) * da[owner] + s_own * db[owner]) * \
+            hit[:, None].to(dtype)
+        box_h, box_w = y1 - y0 + 1, x1 - x0 + 1
+        sketch[i, :, y0:y1 + 1, x0:x1 + 1] = value.t().reshape(2, box_h,
+                                                               box_w)
+        mask[i, 0, y0:y1 + 1, x0:x1 + 1] = hit.view(box_h, box_w)
+    return sketch, mask

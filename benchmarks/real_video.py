@@ -20,7 +20,8 @@ resolution (``--max-side 0 --finetune-on frame``: flow and fine-tuning on
 whole full-size frames; skipped above 960x540, where it needs more than
 12 GB), ``default`` the demo's defaults; ``max384``,
 ``passes0``, ``cycles0`` and ``iters4`` are the cost caps of
-docs/en/demo.md.
+docs/en/demo.md; ``window5`` (windows of 5 frames, overlap 1) compares
+inputs of different lengths at one window size.
 
 Printed per run: seconds per frame by stage (wall), CPU seconds per frame
 (user + system of the whole process: less sensitive than wall time to
@@ -49,6 +50,7 @@ VARIANTS = dict(
     passes0=['--finetune-passes', '0'],
     cycles0=['--num-cycles', '0'],
     iters4=['--flow-iters', '4'],
+    window5=['--window', '5', '--overlap', '1'],
 )
 LEGACY_MAX_PIXELS = 960 * 540
 

@@ -19,8 +19,9 @@ y down, z forward), H36M-17 joint order.
 
 Three parts, one file each: ``frame_source.py`` decodes frames one at a
 time (``mmcv.VideoReader``), ``window_stream.py`` cuts them into windows of
-``window`` frames overlapping by ``overlap``, refines and merges them (only
-one window of frames is in memory), ``staged_output.py`` writes every file
+``window`` frames overlapping by ``overlap``, refines and merges them (at
+most one window of frames and the previous window's overlap are in memory),
+``staged_output.py`` writes every file
 under a staging folder and moves it into ``out_dir`` only at the end.
 Progress is logged per window and per refiner stage; the result carries
 seconds per frame by stage and the peak memory (``cost_report.py``).
@@ -38,13 +39,13 @@ from .cost_report import peak_memory_mb
 from .frame_source import IMAGE_EXTS, VIDEO_EXTS, FrameSource
 from .pose_estimators import build_pose_estimator
 from .staged_output import StagedOutput, instances, save_flow as write_flow
-from .window_stream import RefineProgress, WindowStream, num_windows
+from .window_stream import (RESULT_KEYS, RefineProgress, WindowStream,
+                            num_windows)
 
 __all__ = [
     'FlowPoseInferencer', 'build_refiner', 'FrameSource', 'StagedOutput',
-    'VIDEO_EXTS', 'IMAGE_EXTS'
+    'VIDEO_EXTS', 'IMAGE_EXTS', 'RESULT_KEYS'
 ]
-RESULT_KEYS = ('pose3d_init', 'pose3d', 'flow_init', 'flow', 'sketch_mask')
 
 
 def build_refiner(cfg, device: str = 'cpu'):

@@ -85,7 +85,11 @@ class QuietThirdParty:
             self._log.seek(0)
             self.captured = self._log.read().decode('utf-8', 'replace')
             self._log.close()
-            if exc_type is not None and self.captured.strip():
+            # a crash may have its cause in the native log; a clean exit
+            # (SystemExit with a message, Ctrl-C) does not need it
+            failed = exc_type is not None and not issubclass(
+                exc_type, (SystemExit, KeyboardInterrupt))
+            if failed and self.captured.strip():
                 sys.stderr.write('native log of the failed run:\n' +
                                  self.captured[-4000:])
         if self._filters is not None:

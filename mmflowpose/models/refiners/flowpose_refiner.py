@@ -325,9 +325,9 @@ class FlowPoseRefiner(BaseModel):
         at the original size, or None when not configured."""
         if not self.backward_flow:
             return None
-        flows = [
-            tuner.predict(frames[1:], frames[:-1]) for tuner in self.finetuners
-        ]
+        # the reversed clip's pairs are the backward pairs in reverse order
+        # (each frame still encoded once)
+        flows = [f.flip(0) for f in self.predict_flow(frames.flip(0))]
         return self._pose_size(torch.stack(flows).mean(0), image_size)
 
     def _finetune(self, frames: Tensor, flows: List[Tensor], sketch: Tensor,

@@ -68,7 +68,9 @@ def per_frame_loop(init, kp, jflow, steps):
         lo = max(t - 1, 0)
         window = {}
         for k, v in data.items():
-            if k in ('ref_lengths', ):
+            per_frame = torch.is_tensor(v) and v.dim() >= 2 and \
+                v.shape[1] in (T, T - 1) and k != 'ref_lengths'
+            if not per_frame:  # per-clip values (bone lengths, scales)
                 window[k] = v
             elif k == 'joint_flow':
                 window[k] = v[:, lo:t]

@@ -276,9 +276,16 @@ def test_interrupted_runs_leave_previous_results(setup, tmp_path):
     for signum in (signal.SIGINT, signal.SIGTERM):
         work = tmp_path / f'work_{signum}'
         before = _previous_results(work)
+        # a pose step far longer than the wait below: the signal lands
+        # inside the run, never after it (a finished run that is then
+        # killed dies with SIGTERM's default action)
         process = subprocess.Popen(
-            [sys.executable, 'tools/test.py', config, '--work-dir',
-             str(work)],
+            [
+                sys.executable, 'tools/test.py', config, '--work-dir',
+                str(work), '--cfg-options',
+                'model.pose_optimizer.max_steps=1000000',
+                'model.pose_optimizer.stop_tol=0'
+            ],
             cwd=REPO,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

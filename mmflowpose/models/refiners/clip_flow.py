@@ -43,9 +43,11 @@ def clip_flow(net: nn.Module, frames: Tensor, batch_size: int = 4,
     """
     num = frames.shape[0]
     if not shares_frame_features(net):
+        # pairs i .. i + batch_size - 1 (never past the last pair)
         return torch.cat([
-            flow_forward(net, frames[i:i + batch_size],
-                         frames[i + 1:i + 1 + batch_size], channel_order)
+            flow_forward(net, frames[i:min(i + batch_size, num - 1)],
+                         frames[i + 1:min(i + 1 + batch_size, num)],
+                         channel_order)
             for i in range(0, num - 1, batch_size)
         ])
     height, width = frames.shape[-2:]

@@ -252,3 +252,18 @@ def test_clip_flow_equals_pairwise_flow():
     tuner.net.train()
     assert not shares_frame_features(tuner.net)  # batch norm in training
     tuner.net.eval()
+
+
+def test_clip_flow_of_other_networks_covers_every_pair():
+    """Networks without shared frame features go pair by pair; the last
+    batch may hold fewer pairs than frames (4 frames, batches of 2)."""
+    from mmflowpose.models.builder import init_model
+    net = init_model(
+        'mmflow::pwcnet/pwcnet_8xb1_slong_flyingchairs-384x448.py', None)
+    assert not shares_frame_features(net)
+    frames = torch.rand(4, 3, 64, 96) * 255
+    flows = clip_flow(net, frames, batch_size=2)
+    assert flows.shape == (3, 2, 64, 96)
+    from mmflowpose.models.flow_tuning.flow_forward import flow_forward
+    last = flow_forward(net, frames[2:3], frames[3:4])
+    torch.testing.assert_close(flows[2:], last, rtol=1e-4, atol=1e-4)

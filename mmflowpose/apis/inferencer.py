@@ -9,6 +9,8 @@ combined). Outputs under ``out_dir``::
     predictions/<name>_unrefined.json  the initial estimate, same layout
     predictions/<name>_meta.json       joints, units, axes, fps, timings
     visualizations/<name>.mp4          grids (or visualizations/<name>/*.jpg)
+    visualizations/<name>_summary.png  joint displacement over time, bone
+                                       length spread before/after
     flows/<name>/<t>.npz | <t>_{base,refined}.flo   with ``save_flow=True``
 
 The mmpose layout is ``[dict(frame_id, instances=[dict(keypoints (17, 3),
@@ -225,11 +227,17 @@ class FlowPoseInferencer:
         stream = WindowStream(self.pose_estimator, self.refiner, self.window,
                               self.overlap, timings, progress)
         refined, unrefined, grids = [], [], []
+        # per frame (J, 3) poses and (J,) scores for the summary figure
+        summary = dict(init=[], refined=[], scores=[])
         num_frames = 0
         try:
             for record in stream(iter(source)):
                 t = record['frame_id']
                 num_frames += 1
+                summary['init'].append(np.asarray(record['pose3d_init']))
+                summary['refined'].append(np.asarray(record['pose3d']))
+                summary['scores'].append(
+                    np.asarray(record['keypoint_scores']))
                 refined.append(
                     instances(record['pose3d'], record['keypoint_scores'],
                               record['keypoints_2d']))
@@ -284,6 +292,16 @@ class FlowPoseInferencer:
                              layout(unrefined))
             output.dump_json(f'predictions/{name}_meta.json', self._meta(
                 source, num_frames, per_frame, peak))
+            if draw and num_frames > 1:
+                from mmflowpose.visualization import (draw_refinement_summary,
+                                                      save_image)
+                save_image(
+                    output.path(f'visualizations/{name}_summary.png'),
+                    draw_refinement_summary(
+                        np.stack(summary['init']),
+                        np.stack(summary['refined']),
+                        keypoint_scores=np.stack(summary['scores']),
+                        title=name))
         return dict(
             predictions=refined,
             predictions_unrefined=unrefined,

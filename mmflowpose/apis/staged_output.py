@@ -42,8 +42,10 @@ class StagedOutput:
         return path
 
     def dump_json(self, relative: str, obj) -> None:
+        """Strict JSON: NaN/inf become null (never bare ``NaN`` tokens)."""
+        from mmflowpose.utils.io import to_json_safe
         with open(self.path(relative), 'w') as file:
-            json.dump(obj, file, indent=1)
+            json.dump(to_json_safe(obj), file, indent=1, allow_nan=False)
 
     def commit(self) -> Dict[str, str]:
         """Move every staged file into ``out_dir``; return their paths."""

@@ -281,4 +281,9 @@ def _record(t: int, start: int, clip, estimate, result) -> Dict:
                 record[key] = frame_size_pair(result[key][i],
                                               clip.shape[1:3],
                                               key == 'sketch_mask')
+            if result.get('keypoints_2d_refined') is not None:
+                # (2, J, 2) px joints at t and t+1 the sketch was drawn
+                # from: the sketch panel draws their motion as arrows
+                record['sketch_keypoints'] = \
+                    result['keypoints_2d_refined'][i:i + 2]
     return record

@@ -98,8 +98,13 @@ def test_video_outputs(fixtures, tmp_path):
     files = _listing(tmp_path)
     assert files == sorted([
         'predictions/demo.json', 'predictions/demo_unrefined.json',
-        'predictions/demo_meta.json', 'visualizations/demo.mp4'
+        'predictions/demo_meta.json', 'visualizations/demo.mp4',
+        'visualizations/demo_summary.png'
     ] + [f'flows/demo/{t:06d}.npz' for t in range(4)])
+    # the summary figure: joints x frames shift map and bone-length bars
+    summary = cv2.imread(str(tmp_path / 'visualizations' /
+                             'demo_summary.png'))
+    assert summary is not None and summary.std() > 10
     for name, key in (('demo', 'predictions'),
                       ('demo_unrefined', 'predictions_unrefined')):
         with open(tmp_path / 'predictions' / f'{name}.json') as file:

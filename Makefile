@@ -42,12 +42,13 @@ lint: install
 demo: install-demo
 	$(PY) demo/flowpose_demo.py --offline --out-dir outputs/demo
 
-# Full benchmarks (about 30 min on 2 cores); results land in
-# benchmarks/results/ and docs/en/results/.
+# Full benchmarks (about 1 h on 2 cores: accuracy ~30 min, flow step ~10,
+# real video ~13); results land in benchmarks/results/ and docs/en/results/.
 benchmark: install-demo
 	$(PY) benchmarks/pose_optimizer.py
 	$(PY) benchmarks/flow_sketch.py
 	$(PY) benchmarks/accuracy.py
+	$(PY) benchmarks/real_video.py
 
 clean:
 	rm -rf $(VENV) mmflowpose/.mim *.egg-info

@@ -33,6 +33,7 @@ from mmflowpose.registry import MODELS
 from ..flow_tuning import FlowFinetuner, FlowGuard, guarded_flow_step
 from ..utils.geometry import (project_perspective, project_weak_perspective,
                               sample_at_points)
+from ..utils.keypoint_fill import fill_missing_over_time
 from ..utils.skeleton import load_skeleton
 from .clip_flow import clip_flow
 from .stage_timer import StageTimer
@@ -481,10 +482,12 @@ class FlowPoseRefiner(BaseModel):
                 f'{tuple(scores.shape)} must be (T, J, 2) and (T, J) with '
                 f'T = {num_frames} frames')
         self.skeleton.check_joints(kp.shape[1], 'keypoints_2d')
-        # frames whose detector found nobody: missing, never NaN
+        # joints the detector missed (NaN; a frame with nobody): score 0 and
+        # filled over time before any lifter sees them (never NaN, never a
+        # (0, 0) joint lifted as a real position)
         missing = ~torch.isfinite(kp).all(-1)
         scores = torch.where(missing, torch.zeros_like(scores), scores)
-        kp = torch.nan_to_num(kp)
+        kp = fill_missing_over_time(kp, missing)
 
         image_size = (height, width)
         work_size = working_size(image_size, self.flow_max_side)

@@ -132,6 +132,15 @@ def test_missing_detections_never_give_nan(clip):
     output = refiner.predict([clip['inputs']], [sample])[0]
     assert np.isfinite(output['refinement']['pose3d']).all()
     assert np.isfinite(output['refinement']['flow']).all()
+    # the lost joints were filled over time (not (0, 0)) with score 0
+    used = np.asarray(output['refinement']['keypoints_2d'])
+    before, after = keypoints[1], keypoints[4]
+    np.testing.assert_allclose(used[2], before + (after - before) / 3,
+                               rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(used[3], before + 2 * (after - before) / 3,
+                               rtol=1e-5, atol=1e-3)
+    assert (np.asarray(output['refinement']['keypoint_scores'])[2:4] == 0
+            ).all()
 
 
 def test_perspective_camera_uses_clip_intrinsics(clip):

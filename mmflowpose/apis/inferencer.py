@@ -39,7 +39,7 @@ import numpy as np
 from mmflowpose.registry import INFERENCERS
 from .cost_report import peak_memory_mb
 from .frame_source import IMAGE_EXTS, VIDEO_EXTS, FrameSource
-from .pose_estimators import build_pose_estimator
+from mmflowpose.models.pose_estimators import build_pose_estimator
 from .staged_output import StagedOutput, instances, save_flow as write_flow
 from .window_stream import (RESULT_KEYS, RefineProgress, WindowStream,
                             num_windows)

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from mmengine.logging import print_log
 
-from .pose_estimators import NUM_JOINTS, empty_estimate
+from mmflowpose.models.pose_estimators import NUM_JOINTS, empty_estimate
 
 # the per-frame fields of a refiner result the records read
 RESULT_KEYS = ('pose3d_init', 'pose3d', 'flow_init', 'flow', 'sketch_mask')

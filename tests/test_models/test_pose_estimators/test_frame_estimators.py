@@ -7,12 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from mmflowpose.apis.pose_estimators import (BLAZEPOSE_IDS,
-                                             MediaPipePoseEstimator,
-                                             MMPoseLiftingEstimator,
-                                             blazepose_mapping_matrix,
-                                             blazepose_to_h36m,
-                                             build_pose_estimator)
+from mmflowpose.models.pose_estimators.frame_estimators import (
+    BLAZEPOSE_IDS, MediaPipePoseEstimator, MMPoseLiftingEstimator,
+    blazepose_mapping_matrix, blazepose_to_h36m, build_pose_estimator)
 from mmflowpose.models.utils.skeleton import load_skeleton
 from mmflowpose.registry import MODELS
 

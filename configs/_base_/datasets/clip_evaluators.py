@@ -5,7 +5,8 @@ _eval_joints = ('right_hip', 'right_knee', 'right_foot', 'left_hip',
                 'left_knee', 'left_foot', 'thorax', 'head', 'left_shoulder',
                 'left_elbow', 'left_wrist', 'right_shoulder', 'right_elbow',
                 'right_wrist')
-test_evaluator = [
+# pose metrics every clip dataset with 3D ground truth reports
+pose_evaluators = [
     dict(
         type='PerCycleMetric',
         metric=dict(
@@ -15,6 +16,8 @@ test_evaluator = [
         metric=dict(
             type='PMPJPEMetric', root_joint=0, joint_names=_eval_joints)),
     dict(type='PerCycleMetric', metric=dict(type='AccelErrorMetric')),
+]
+test_evaluator = pose_evaluators + [
     dict(
         type='PerCycleMetric',
         per_pair=True,

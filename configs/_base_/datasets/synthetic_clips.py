@@ -5,6 +5,8 @@
 # and person masks. The 2D detections and initial 3D of each clip come from
 # the estimator-noise model (datasets/estimate_noise.py); configs with a
 # lifter in `pose_estimators` lift the noisy 2D detections instead.
+_base_ = ['./clip_evaluators.py']
+
 dataset_type = 'SyntheticClipDataset'
 
 test_dataloader = dict(
@@ -23,23 +25,10 @@ test_dataloader = dict(
 val_dataloader = test_dataloader
 val_cfg = dict(type='ValLoop')
 
-# exact ground truth everywhere: MPJPE / P-MPJPE on the 14 evaluation joints
-# (hip-aligned), acceleration error, and dense EPE on the person and the
-# background separately
-_eval_joints = ('right_hip', 'right_knee', 'right_foot', 'left_hip',
-                'left_knee', 'left_foot', 'thorax', 'head', 'left_shoulder',
-                'left_elbow', 'left_wrist', 'right_shoulder', 'right_elbow',
-                'right_wrist')
-test_evaluator = [
-    dict(
-        type='PerCycleMetric',
-        metric=dict(
-            type='MPJPEMetric', root_joint=0, joint_names=_eval_joints)),
-    dict(
-        type='PerCycleMetric',
-        metric=dict(
-            type='PMPJPEMetric', root_joint=0, joint_names=_eval_joints)),
-    dict(type='PerCycleMetric', metric=dict(type='AccelErrorMetric')),
+# exact ground truth everywhere: the pose metrics of the other clip datasets
+# (clip_evaluators.py) and dense EPE on the person and the background
+# separately
+test_evaluator = _base_.pose_evaluators + [
     dict(
         type='PerCycleMetric',
         per_pair=True,

@@ -219,3 +219,87 @@ def calibrate_pose_noise(init_poses: Sequence[Tensor],
         sigma_static=std(static),
         sigma_vel=std(vel),
         sigma_acc=rms(acc))
+
+
+def subject_scale(points_2d: Tensor, points_3d: Tensor,
+                  root_joint: int = 0) -> Tensor:
+    """Pixels per metre at the subject, one per clip (least squares).
+
+    The scale ``s`` that best maps the root-relative 3D joints' x, y onto
+    the root-relative 2D joints (weak perspective). It turns a pixel error
+    into metres at the subject, so a noise level calibrated at one image
+    size holds at any other.
+
+    Args:
+        points_2d (Tensor): (B, T, J, 2) px.
+        points_3d (Tensor): (B, T, J, 3) metres, camera axes.
+        root_joint (int): joint both are made relative to. Defaults to 0.
+
+    Returns:
+        Tensor: (B,) px per metre.
+    """
+    check_shape(points_2d, ['B', 'T', 'J', 2], 'points_2d')
+    check_shape(points_3d, ['B', 'T', 'J', 3], 'points_3d')
+    if points_2d.shape[:3] != points_3d.shape[:3]:
+        raise ValueError('points_2d and points_3d must have the same (B, T, '
+                         f'J), got {tuple(points_2d.shape[:3])} and '
+                         f'{tuple(points_3d.shape[:3])}')
+    r = root_joint
+    p = (points_2d - points_2d[:, :, r:r + 1]).to(torch.float64)
+    q = (points_3d[..., :2] - points_3d[:, :, r:r + 1, :2]).to(p)
+    return (p * q).flatten(1).sum(1) / q.pow(2).flatten(1).sum(1)
+
+
+def calibrate_flow_floor(flow_at_joints: Sequence[Tensor],
+                         joint_motion: Sequence[Tensor],
+                         px_per_m: Sequence[float],
+                         valid: Optional[Sequence[Tensor]] = None) -> float:
+    """Model error of the flow term: exact flow vs the joints' motion.
+
+    The pose step compares the projected motion of a joint centre with the
+    dense flow at its projection. Even an exact flow measures the motion of
+    the visible surface there (a rotating limb's skin, a self-occluding
+    arm), not of the joint centre inside the body, so the flow noise of the
+    objective can never be smaller than this difference. Measured on
+    VALIDATION clips with ground-truth flow, it becomes the objective's
+    ``sigma_flow_min``: without it a per-clip estimate of a nearly exact
+    flow is ~0 and the flow term outweighs everything else.
+
+    Args:
+        flow_at_joints (sequence[Tensor]): per clip (P, J, 2) ground-truth
+            flow sampled at the true joints of frame t (px).
+        joint_motion (sequence[Tensor]): per clip (P, J, 2) true motion of
+            the projected joints (px).
+        px_per_m (sequence[float]): per clip px per metre at the subject
+            (:func:`subject_scale`).
+        valid (sequence[Tensor], optional): per clip (P, J) bool.
+
+    Returns:
+        float: per-coordinate robust std in metres at the subject.
+    """
+    if not (len(flow_at_joints) == len(joint_motion) == len(px_per_m)) \
+            or not flow_at_joints:
+        raise ValueError('need the same, non-zero number of clips in '
+                         'flow_at_joints, joint_motion and px_per_m, got '
+                         f'{len(flow_at_joints)}, {len(joint_motion)} and '
+                         f'{len(px_per_m)}')
+    parts = []
+    for i, (flow, motion) in enumerate(zip(flow_at_joints, joint_motion)):
+        flow = torch.as_tensor(flow, dtype=torch.float64)
+        motion = torch.as_tensor(motion, dtype=torch.float64)
+        if flow.shape != motion.shape or flow.shape[-1:] != (2, ):
+            raise ValueError(f'clip {i}: flow_at_joints and joint_motion '
+                             f'must both be (P, J, 2), got '
+                             f'{tuple(flow.shape)} and {tuple(motion.shape)}')
+        scale = float(px_per_m[i])
+        if not (math.isfinite(scale) and scale > 0):
+            raise ValueError(f'clip {i}: px_per_m must be positive, got '
+                             f'{scale}')
+        ok = torch.isfinite(flow - motion).all(-1)
+        if valid is not None:
+            ok = ok & torch.as_tensor(valid[i]).bool()
+        parts.append(((flow - motion)[ok] / scale).flatten())
+    values = torch.cat(parts)
+    if not values.numel():
+        raise ValueError('no valid joint in any clip')
+    return float(values.abs().median() * _MAD_TO_STD)

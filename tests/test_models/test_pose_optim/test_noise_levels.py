@@ -4,10 +4,12 @@ import math
 import pytest
 import torch
 
-from mmflowpose.models.pose_optim.noise_levels import (calibrate_pose_noise,
+from mmflowpose.models.pose_optim.noise_levels import (calibrate_flow_floor,
+                                                       calibrate_pose_noise,
                                                        detection_noise,
                                                        flow_confidence,
-                                                       flow_noise)
+                                                       flow_noise,
+                                                       subject_scale)
 
 
 def smooth_tracks(B=2, T=60, J=17):
@@ -93,3 +95,32 @@ def test_calibrate_pose_noise_separates_static_and_changing_error():
     assert sig['sigma_acc'] > 0.001
     with pytest.raises(ValueError, match='same'):
         calibrate_pose_noise(inits, gts[:2])
+
+
+def test_subject_scale_is_the_weak_perspective_scale():
+    torch.manual_seed(0)
+    pose = torch.randn(2, 5, 17, 3, dtype=torch.float64) * 0.3
+    scale = torch.tensor([150.0, 600.0], dtype=torch.float64)
+    kp = pose[..., :2] * scale.view(2, 1, 1, 1) + 250  # any image offset
+    assert subject_scale(kp, pose).numpy() == pytest.approx([150, 600])
+    with pytest.raises(ValueError, match='same'):
+        subject_scale(kp[:, :4], pose)
+
+
+def test_flow_floor_is_in_metres_and_ignores_invalid_joints():
+    torch.manual_seed(0)
+    motion = torch.randn(30, 17, 2, dtype=torch.float64) * 5
+    # the same 0.5 px surface-vs-centre error at 100 px/m and, four times
+    # the pixels, 2 px at 400 px/m: both are 5 mm at the subject
+    small = motion + 0.5 * torch.randn_like(motion)
+    big = 4 * motion + 2.0 * torch.randn_like(motion)
+    valid = torch.ones(30, 17, dtype=torch.bool)
+    big[3, 4] += 1e3  # an occluded joint, marked invalid
+    valid[3, 4] = False
+    floor = calibrate_flow_floor([small, big], [motion, 4 * motion],
+                                 [100.0, 400.0], [valid, valid])
+    assert floor == pytest.approx(0.005, rel=0.1)
+    with pytest.raises(ValueError, match='px_per_m'):
+        calibrate_flow_floor([small], [motion], [0.0])
+    with pytest.raises(ValueError, match='same'):
+        calibrate_flow_floor([small], [motion, motion], [1.0])

@@ -10,3 +10,4 @@ from .mocap_lifting import MocapLiftingDataset  # noqa: F401,E402
 from .synthetic_flow import SyntheticFlowDataset  # noqa: F401,E402
 from .pw3d_clips import PW3DClipDataset  # noqa: F401,E402
 from .sintel_clips import SintelClipDataset  # noqa: F401,E402
+from .transforms import PackClipInputs  # noqa: F401,E402

@@ -241,4 +241,5 @@ class H36MClipDataset(BaseDataset):
         return cameras
 
     def prepare_data(self, idx: int) -> Dict:
-        return pack_clip(self.get_data_info(idx), self.load_frames)
+        return self.pipeline(
+            pack_clip(self.get_data_info(idx), self.load_frames))

@@ -183,4 +183,5 @@ class PW3DClipDataset(BaseDataset):
         return data_list
 
     def prepare_data(self, idx: int) -> Dict:
-        return pack_clip(self.get_data_info(idx), self.load_frames)
+        return self.pipeline(
+            pack_clip(self.get_data_info(idx), self.load_frames))

@@ -86,4 +86,5 @@ class SintelClipDataset(SintelSequenceDataset):
             samples.update(keypoints_2d=keypoints, keypoint_scores=scores)
         frames = check_frames(clip['imgs'],
                               f"frames of clip {samples['clip_id']}")
-        return dict(inputs=dict(frames=frames), data_samples=samples)
+        return self.pipeline(
+            dict(inputs=dict(frames=frames), data_samples=samples))

@@ -139,4 +139,5 @@ class SyntheticClipDataset(BaseDataset):
         else:
             samples['keypoints_2d'] = clip['joints_2d']
             samples['keypoint_scores'] = visible
-        return dict(inputs=dict(frames=clip['frames']), data_samples=samples)
+        return self.pipeline(
+            dict(inputs=dict(frames=clip['frames']), data_samples=samples))

@@ -1,0 +1,3 @@
+from .pack_clip_inputs import PackClipInputs
+
+__all__ = ['PackClipInputs']

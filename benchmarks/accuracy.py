@@ -103,7 +103,10 @@ FULL = dict(
     max_steps=1500,
     loop_clips=1,
     ablation=True,
-    grids=GRIDS)
+    grids=GRIDS,
+    detectors=('mediapipe', 'white'),
+    render_val=True,
+    flow_step=dict(clips=4, frames=8, factor=4))
 QUICK = dict(
     num_frames=8,
     image_size=(64, 96),
@@ -121,7 +124,14 @@ QUICK = dict(
     grids=dict(
         gaussian=[dict(sigma=s) for s in (1, 2)],
         savgol=[dict(window=5, order=2)],
-        one_euro=[dict(mincutoff=1, beta=0)]))
+        one_euro=[dict(mincutoff=1, beta=0)]),
+    detectors=('mediapipe', 'white'),
+    render_val=True,
+    flow_step=dict(
+        clips=1,
+        frames=3,
+        factor=1,
+        overrides=dict(finetuner=dict(passes=1, batch_size=2))))
 
 # flows the pose step can follow: name -> (description)
 FLOW_VARIANTS = dict(
@@ -216,9 +226,14 @@ def make_clips(motions, per_motion, settings, seed, max_motions=None):
     """Rendered clips of each motion at evenly spaced starts; clip seeds
     cycle the camera over the renderer's viewpoints and the detector noise
     is ``det_std_rel`` of the image height."""
+    return list(iter_clips(motions, per_motion, settings, seed, max_motions))
+
+
+def iter_clips(motions, per_motion, settings, seed, max_motions=None):
+    """:func:`make_clips` one clip at a time (a rendered clip at 384x512
+    holds ~100 MB of frames and flows: they are not all kept)."""
     from mmflowpose.datasets import SyntheticClipDataset
     from mmflowpose.datasets.mocap import load_mocap
-    clips = []
     size = settings['image_size']
     noise = dict(det_std=settings['det_std_rel'] * size[0])
     for m_id, motion in enumerate(motions[:max_motions]):
@@ -240,8 +255,7 @@ def make_clips(motions, per_motion, settings, seed, max_motions=None):
                 noise=noise)
             item = dataset[0]
             item['name'] = f'{motion}@{int(start)}'
-            clips.append(item)
-    return clips
+            yield item
 
 
 def make_pose_clips(motions, per_motion, settings, seed, max_motions=None):
@@ -289,10 +303,186 @@ def make_pose_clips(motions, per_motion, settings, seed, max_motions=None):
     return clips
 
 
-def sanitize(sample):
+# BlazePose's person detector keys on the face and the renders' mannequin
+# has none: at its default threshold (0.5) it missed the person in most
+# frames of 3 of 8 validation clips (0%, 19%, 38%); at 0.2 it finds it
+# (tracking threshold unchanged). Chosen on validation clips.
+MEDIAPIPE = dict(min_detection_confidence=0.2)
+# 2D detectors: name -> (keypoint field, score field) of a clip sample;
+# 'white' = true projections + white noise (the dataset's), 'mediapipe' =
+# BlazePose run on the rendered frames (:func:`add_mediapipe`)
+DETECTORS = dict(
+    white=('keypoints_2d', 'keypoint_scores'),
+    mediapipe=('mp_keypoints_2d', 'mp_keypoint_scores'))
+
+
+def add_mediapipe(item, options=None):
+    """Run the project's mediapipe estimator (video mode, a fresh tracker
+    per clip) on the rendered frames; store its H36M-17 detections in the
+    sample next to the white-noise ones.
+
+    Frames where it finds nobody keep score 0 and their joints are filled
+    over time, as the refiner does before lifting (never a (0, 0) joint
+    lifted as a real position). ``options``: estimator arguments
+    (``MEDIAPIPE``). Returns the share of frames with a person.
+    """
+    from mmflowpose.models.pose_estimators import MediaPipePoseEstimator
+    from mmflowpose.models.utils.keypoint_fill import fill_missing_over_time
+    est = MediaPipePoseEstimator(**(options or MEDIAPIPE))
+    try:
+        out = est(item['inputs']['frames'])
+    finally:
+        est.close()
+    scores = out['keypoint_scores']
+    missing = np.broadcast_to(~(scores.max(1, keepdims=True) > 0),
+                              scores.shape)
+    kp = fill_missing_over_time(
+        torch.from_numpy(out['keypoints_2d']),
+        torch.from_numpy(np.ascontiguousarray(missing))).numpy()
+    sample = item['data_samples']
+    sample['mp_keypoints_2d'] = kp.astype(np.float32)
+    sample['mp_keypoint_scores'] = scores
+    return float((scores.max(1) > 0).mean())
+
+
+DETECTOR_TEXT = dict(
+    white='True projections + white noise (the noise-model detector)',
+    mediapipe='2D detections of the project\'s mediapipe estimator '
+    '(BlazePose, video mode) run on the rendered frames')
+# the fields of a validation clip kept after its pixels are used
+VAL_FIELDS = ('gt_pose3d', 'pose3d_init', 'keypoints_2d', 'keypoint_scores',
+              'mp_keypoints_2d', 'mp_keypoint_scores', 'image_size',
+              'gt_keypoints_2d')
+
+
+def flow_floor_data(sample):
+    """Exact flow at the true joints vs their true motion, one clip:
+    ``(flow (P, J, 2), motion (P, J, 2), px per metre, valid (P, J))``."""
+    from mmflowpose.models.pose_optim.noise_levels import subject_scale
+    from mmflowpose.models.utils.geometry import sample_at_points
+    gt_kp = torch.as_tensor(sample['gt_keypoints_2d']).float()
+    flow = sample_at_points(chw(sample['gt_flow']).float(), gt_kp[:-1])[0]
+    scale = subject_scale(
+        gt_kp[None],
+        torch.as_tensor(np.asarray(sample['gt_pose3d'], np.float32))[None])
+    return (flow, torch.as_tensor(sample['gt_joint_flow']).float(),
+            float(scale), torch.as_tensor(sample['gt_joint_flow_valid']))
+
+
+def validation_clips(motions, settings, log):
+    """Validation clips and the flow noise floor calibrated on them.
+
+    With a detector that needs pixels (mediapipe) the clips are rendered
+    like the test clips (``make_clips``, the same sampling), the detector
+    runs on them and their exact flow gives the floor
+    (:func:`calibrate_flow_floor`); only the fields in ``VAL_FIELDS`` are
+    kept. Otherwise they are not rendered (:func:`make_pose_clips`) and
+    the objective's default floor is used.
+
+    Returns:
+        tuple[list[dict], dict]: clips and ``floor`` (``floor_m`` metres at
+        the subject or None, ``floor_px`` at the mean scale, ``rms_m``).
+    """
+    from mmflowpose.models.pose_optim.noise_levels import \
+        calibrate_flow_floor
+    start = time.time()
+    per_motion = settings['val_clips_per_motion']
+    if not settings.get('render_val'):
+        clips = make_pose_clips(motions, per_motion, settings, 10000)
+        if not clips:
+            raise RuntimeError(f'no validation clip from {MOCAP_ROOT}')
+        return clips, dict(floor_m=None, source='objective default')
+    clips, parts, found = [], [], []
+    for item in iter_clips(motions, per_motion, settings, 10000):
+        if 'mediapipe' in settings['detectors']:
+            found.append(add_mediapipe(item))
+        parts.append(flow_floor_data(item['data_samples']))
+        clips.append(
+            dict(name=item['name'],
+                 data_samples={
+                     k: item['data_samples'][k]
+                     for k in VAL_FIELDS if k in item['data_samples']
+                 }))
+    if not clips:
+        raise RuntimeError(f'no validation clip from {MOCAP_ROOT}')
+    flow, motion, scale, valid = zip(*parts)
+    floor = calibrate_flow_floor(flow, motion, scale, valid)
+    err = torch.cat([((f - m)[v] / s).flatten()
+                     for f, m, s, v in zip(flow, motion, scale, valid)])
+    px = float(np.mean(scale))
+    out = dict(
+        floor_m=floor,
+        floor_px=floor * px,
+        rms_m=float(err.pow(2).mean().sqrt()),
+        px_per_m=px,
+        source='exact flow at the true joints minus their true motion on '
+        'the rendered validation clips (robust std per coordinate)',
+        mediapipe_found=float(np.mean(found)) if found else None)
+    log(f'{len(clips)} validation clips rendered in '
+        f'{time.time() - start:.0f}s; flow floor {floor * 1000:.2f} mm '
+        f'({floor * px:.2f} px)')
+    return clips, out
+
+
+def shrink_clip(item, keypoints, frames, factor):
+    """The first ``frames`` frames of a clip at 1/``factor`` of its size
+    for the flow step: frames area-averaged, exact flow averaged over each
+    block (and divided by ``factor``), a block valid when all its pixels
+    are, person where most are; ``keypoints`` (T, J, 2) px rescaled."""
+    import cv2
+    sample = item['data_samples']
+    H, W = sample['image_size']
+    h, w = H // factor, W // factor
+    if h * factor != H or w * factor != W or h < 32 or w < 32:
+        raise ValueError(f'flow_step factor {factor} must divide the image '
+                         f'size {H}x{W} and leave at least 32x32 px')
+
+    def blocks(x):  # (N, H, W, ...) -> (N, h, w, ...) block means
+        x = np.asarray(x, np.float32)[:, :H, :W]
+        x = x.reshape(len(x), h, factor, w, factor, *x.shape[3:])
+        return x.mean((2, 4))
+
+    t, p = slice(0, frames), slice(0, frames - 1)
+    small = [
+        cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA)
+        for f in item['inputs']['frames'][t]
+    ]
+
+    def rescale(kp):
+        return (np.asarray(kp, np.float32)[t] + 0.5) / factor - 0.5
+
+    data = dict(
+        image_size=(h, w),
+        gt_flow=blocks(sample['gt_flow'][p]) / factor,
+        gt_flow_valid=blocks(sample['gt_flow_valid'][p]) > 0.999,
+        human_mask=blocks(sample['human_mask'][t]) > 0.5,
+        gt_keypoints_2d=rescale(sample['gt_keypoints_2d']))
+    return dict(name=item['name'], inputs=dict(frames=np.stack(small)),
+                data_samples=data), rescale(keypoints)
+
+
+def run_flow_step(clips, keypoints, scores, step):
+    """``benchmarks/flow_sketch.py:flow_step_metrics`` on shrunk clips with
+    the flow step's shipped settings, ``step`` overrides merged in."""
+    import copy
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'flow_sketch_benchmark', osp.join(ROOT, 'benchmarks',
+                                          'flow_sketch.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    cfg = copy.deepcopy(module.FLOW_STEP)
+    for key, value in step.get('overrides', {}).items():
+        cfg[key].update(value)
+    return module.flow_step_metrics(
+        clips, keypoints, scores, num_frames=step['frames'], settings=cfg)
+
+
+def sanitize(sample, detector='white'):
     """Detections as the refiner sees them: NaN -> 0 with score 0."""
-    kp = np.asarray(sample['keypoints_2d'], np.float32)
-    scores = np.asarray(sample['keypoint_scores'], np.float32)
+    kp_key, score_key = DETECTORS[detector]
+    kp = np.asarray(sample[kp_key], np.float32)
+    scores = np.asarray(sample[score_key], np.float32)
     missing = ~np.isfinite(kp).all(-1)
     return np.nan_to_num(kp), np.where(missing, 0, scores).astype(np.float32)
 
@@ -372,13 +562,17 @@ def paper_optimizer_cfg(settings):
     return dict(base['pose_optimizer'], max_steps=settings['max_steps'])
 
 
-def noise_aware_cfg(settings, calibration, drop=None):
-    """The ``noise_aware`` preset with 3D noise levels from validation."""
+def noise_aware_cfg(settings, calibration, drop=None, flow_floor=None):
+    """The ``noise_aware`` preset with 3D noise levels from validation
+    and, when given, the flow noise floor (metres at the subject) from
+    :func:`flow_floor`."""
     from mmflowpose.models.pose_optim.noise_aware_objective import TERMS
     noise = dict(
         sigma_3d=calibration['sigma_3d'],
         sigma_vel=calibration['sigma_vel'],
         sigma_acc=calibration['sigma_acc'])
+    if flow_floor is not None:
+        noise['sigma_flow_min'] = float(flow_floor)
     if drop:
         noise['terms'] = tuple(t for t in TERMS if t != drop)
     return dict(
@@ -407,9 +601,9 @@ def lifter(checkpoint):
         dict(type='MMPoseLifter', config=LIFTER_CFG, checkpoint=checkpoint))
 
 
-def initial_pose(estimator, sample):
+def initial_pose(estimator, sample, detector='white'):
     """(T, J, 3) root-relative initial 3D pose (numpy, metres)."""
-    kp, scores = sanitize(sample)
+    kp, scores = sanitize(sample, detector)
     if estimator is None:
         pose = np.asarray(sample['pose3d_init'], np.float32)
     else:
@@ -457,7 +651,8 @@ def clip_flows(tuner, item, settings):
         dis=tuple(f.float() for f in dis_flow(frames)))
 
 
-def joint_motion_errors(sums, prefix, sample, flows, init):
+def joint_motion_errors(sums, prefix, sample, flows, init,
+                        detector='white'):
     """Error (px) of joint motion at the true joints of frame t."""
     from mmflowpose.models.utils.geometry import (fit_weak_perspective,
                                                   project_weak_perspective,
@@ -465,7 +660,7 @@ def joint_motion_errors(sums, prefix, sample, flows, init):
     gt_kp = torch.as_tensor(sample['gt_keypoints_2d']).float()
     truth = torch.as_tensor(sample['gt_joint_flow']).float()
     valid = torch.as_tensor(sample['gt_joint_flow_valid']).bool()
-    kp, scores = sanitize(sample)
+    kp, scores = sanitize(sample, detector)
     kp = torch.from_numpy(kp)
     cam = fit_weak_perspective(
         torch.from_numpy(init)[None], kp[None],
@@ -617,11 +812,13 @@ def tune_baselines(val_poses, grids):
 class Setup:
     """One initial estimator with its validation-tuned parameters."""
 
-    def __init__(self, name, estimator, description, val_clips, settings):
+    def __init__(self, name, estimator, description, val_clips, settings,
+                 detector='white', flow_floor=None):
         from mmflowpose.models.pose_optim import calibrate_pose_noise
         self.name, self.estimator = name, estimator
-        self.description = description
-        val = [(initial_pose(estimator, it['data_samples']),
+        self.description, self.detector = description, detector
+        self.flow_floor = flow_floor
+        val = [(initial_pose(estimator, it['data_samples'], detector),
                 np.asarray(it['data_samples']['gt_pose3d'], np.float32))
                for it in val_clips]
         self.chosen, self.smoothers = tune_baselines(val, settings['grids'])
@@ -629,20 +826,30 @@ class Setup:
             [torch.from_numpy(p) for p, _ in val],
             [torch.from_numpy(g) for _, g in val])
         self.anneal, self.anneal_val = choose_anneal(
-            estimator, val_clips, settings, self.calibration)
-        self.aware = build(noise_aware_cfg(settings, self.calibration))
+            estimator, val_clips, settings, self.calibration, detector)
+        self.aware = build(
+            noise_aware_cfg(settings, self.calibration,
+                            flow_floor=flow_floor))
+        # the same step with the objective's default flow floor, to show
+        # what the calibrated floor changes
+        self.aware_no_floor = build(
+            noise_aware_cfg(settings, self.calibration))
         self.sums, self.noise, self.terms = Sums(), Sums(), {}
         self.seconds = 0.0
 
 
-def choose_anneal(estimator, val_clips, settings, calibration):
-    """Anchor annealing picked on validation clips (no pixels, so the
-    pose step runs without L_opt), all clips solved as one batch."""
+def choose_anneal(estimator, val_clips, settings, calibration,
+                  detector='white'):
+    """Anchor annealing picked on validation clips (no network flow on
+    them, so the pose step runs without L_opt), all clips solved as one
+    batch."""
     opt = build(noise_aware_cfg(settings, calibration, 'opt'))
     samples = [it['data_samples'] for it in val_clips]
-    init = torch.stack(
-        [torch.from_numpy(initial_pose(estimator, s)) for s in samples])
-    kp, sc = zip(*(sanitize(s) for s in samples))
+    init = torch.stack([
+        torch.from_numpy(initial_pose(estimator, s, detector))
+        for s in samples
+    ])
+    kp, sc = zip(*(sanitize(s, detector) for s in samples))
     kp = torch.from_numpy(np.stack(kp))
     sc = torch.from_numpy(np.stack(sc))
     scores = {}
@@ -682,14 +889,22 @@ AWARE_BATCH = [
 ]
 
 
-def aware_batch(opt, init, kp, scores, flows, size):
+# rows run again with the objective's default flow floor (headline only)
+NO_FLOOR_BATCH = [
+    ('network', 'network', 'fb'),
+    ('gt', 'gt', 'scores'),
+]
+
+
+def aware_batch(opt, init, kp, scores, flows, size, rows=None):
     """Batched inputs of the noise-aware rows (see ``AWARE_BATCH``)."""
-    fwd = torch.stack([flows[f][0] for _, f, _ in AWARE_BATCH])
+    rows = AWARE_BATCH if rows is None else rows
+    fwd = torch.stack([flows[f][0] for _, f, _ in rows])
     bwd = torch.stack([
         flows[f][1] if flows[f][1] is not None else torch.zeros_like(
-            flows[f][0]) for _, f, _ in AWARE_BATCH
+            flows[f][0]) for _, f, _ in rows
     ])
-    V = len(AWARE_BATCH)
+    V = len(rows)
     init, kp, scores = (x.expand(V, *x.shape[1:]) for x in (init, kp,
                                                             scores))
     data, *_ = opt._check_inputs(init, kp, scores, fwd, None, None, size,
@@ -697,16 +912,20 @@ def aware_batch(opt, init, kp, scores, flows, size):
     data = opt.noise_objective.prepare(opt._init_camera(data))
     weights = data['flow_weights'].clone()
     pair_scores = (scores[:, 1:] * scores[:, :-1]).clamp(0, 1)
-    for i, (_, _, kind) in enumerate(AWARE_BATCH):
+    for i, (_, _, kind) in enumerate(rows):
         if kind == 'scores':
             weights[i] = pair_scores[i]
         elif kind == 'none':
             weights[i] = 0
+    names = [r for r, _, _ in rows]
+    if names != [r for r, _, _ in AWARE_BATCH]:
+        return (init, kp, scores, fwd, weights), {}
     levels = dict(
         sigma_2d_px=float(data['sigma_2d'][0]),
         sigma_flow_px=float(data['sigma_flow'][0]),
         sigma_flow_dis_px=float(data['sigma_flow'][3]),
         sigma_flow_zero_px=float(data['sigma_flow'][1]),
+        sigma_flow_gt_px=float(data['sigma_flow'][2]),
         px_per_m=float(data['px_per_m'][0]),
         flow_confidence=float(data['flow_weights'][0].mean()))
     return (init, kp, scores, fwd, weights), levels
@@ -737,17 +956,29 @@ def run_cycles(opt, init, kp, scores, flow, image_size, cycles, anneal,
 
 
 def run_clip(setup, paper, item, flows, settings, ablation, loop):
-    """Every row of one setup on one clip."""
+    """Every row of one setup on one clip.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: the noise-aware network-flow
+        result's projected joints (T, J, 2) px and the detection scores
+        (T, J): what the flow step draws its sketch from.
+    """
+    from mmflowpose.models.utils.geometry import project_weak_perspective
     sample = item['data_samples']
     gt = sample['gt_pose3d']
     size = tuple(sample['image_size'])
     sums, n = setup.sums, settings['num_cycles']
-    init_np = initial_pose(setup.estimator, sample)
-    kp, scores = sanitize(sample)
+    init_np = initial_pose(setup.estimator, sample, setup.detector)
+    kp, scores = sanitize(sample, setup.detector)
     init = torch.from_numpy(init_np)[None]
     kpt, sc = torch.from_numpy(kp)[None], torch.from_numpy(scores)[None]
     add_pose(sums, 'initial', init_np, gt)
     add_pose(sums, 'static_floor', static_floor(init_np, gt), gt)
+    found = scores > 0
+    sums.add_errors(
+        'detector/error_px',
+        np.linalg.norm(kp - sample['gt_keypoints_2d'], axis=-1)[found])
+    sums.add('detector/found', found.any(1).sum(), len(found))
     for b, smooth in setup.smoothers.items():
         add_pose(sums, f'baseline/{b}',
                  smooth(init_np, setup.chosen[b]['params']), gt)
@@ -777,14 +1008,30 @@ def run_clip(setup, paper, item, flows, settings, ablation, loop):
         for c, out in enumerate(outs):
             add_pose(sums, f'aware/{row}/cycle{c + 1}', out['pose'][i], gt)
     record_terms(setup, 'aware', outs[-1])
+    final = outs[-1]
+    if setup.aware.camera != 'weak':
+        raise ValueError('the flow step needs the refined 2D joints; only '
+                         "camera='weak' is projected here, got "
+                         f'{setup.aware.camera!r}')
+    # row 0 of the batch is the network flow (AWARE_BATCH)
+    refined_2d = project_weak_perspective(final['pose'][:1],
+                                          final['camera'][:1])[0]
     if ablation:
+        batch, _ = aware_batch(setup.aware_no_floor, init, kpt, sc, flows,
+                               size, NO_FLOOR_BATCH)
+        b_init, b_kp, b_sc, b_flow, b_w = batch
+        outs = run_cycles(setup.aware_no_floor, b_init, b_kp, b_sc, b_flow,
+                          size, n, setup.anneal, weights=b_w)
+        for i, (row, _, _) in enumerate(NO_FLOOR_BATCH):
+            add_pose(sums, f'aware_no_floor/{row}', outs[-1]['pose'][i], gt)
         fwd, bwd = flows['network']
         for row in ABLATION:
             opt = build(noise_aware_cfg(settings, setup.calibration, row))
             out = run_cycles(opt, init, kpt, sc, fwd[None], size, 1, 1.0,
                              backward=bwd[None])[0]
             add_pose(sums, f'ablation/no_{row}', out['pose'][0], gt)
-    joint_motion_errors(sums, 'motion', sample, flows, init_np)
+    joint_motion_errors(sums, 'motion', sample, flows, init_np,
+                        setup.detector)
     if loop:
         with torch.enable_grad():
             t0 = time.perf_counter()
@@ -799,6 +1046,7 @@ def run_clip(setup, paper, item, flows, settings, ablation, loop):
         sums.add('timing/loop_steps', sum(out['steps']), len(kp))
         sums.add('timing/loop_early_stops',
                  sum(s < paper.max_steps for s in out['steps']), len(kp))
+    return refined_2d.numpy(), scores
 
 
 ROWS = [
@@ -818,6 +1066,9 @@ ROWS = [
     ('noise-aware, no L_opt', 'aware/no_opt/cycle{n}'),
     ('noise-aware, no forward-backward confidence',
      'aware/no_fb_confidence/cycle{n}'),
+    ('noise-aware, network flow, default flow floor',
+     'aware_no_floor/network'),
+    ('noise-aware, GT flow, default flow floor', 'aware_no_floor/gt'),
 ]
 
 
@@ -827,7 +1078,12 @@ def summarize(setup, settings, headline_ablation):
     def row(key):
         return pose_row(sums, key.format(n=n))
 
-    rows = {label: row(key) for label, key in ROWS}
+    # rows not run for this setup (per-frame loop, floor ablation) are
+    # left out
+    rows = {
+        label: row(key)
+        for label, key in ROWS if np.isfinite(row(key)['mpjpe'])
+    }
     final = row('aware/network/cycle{n}')
     pose = dict(
         initial_mpjpe=row('initial')['mpjpe'],
@@ -845,7 +1101,10 @@ def summarize(setup, settings, headline_ablation):
         no_opt_mpjpe=row('aware/no_opt/cycle{n}')['mpjpe'],
         paper_zero_flow_mpjpe=row('paper/zero')['mpjpe'],
         paper_gt_flow_mpjpe=row('paper/gt')['mpjpe'],
-        static_floor_mpjpe=row('static_floor')['mpjpe'])
+        static_floor_mpjpe=row('static_floor')['mpjpe'],
+        static_floor_p_mpjpe=row('static_floor')['p_mpjpe'],
+        default_floor_mpjpe=row('aware_no_floor/network')['mpjpe'],
+        gt_flow_default_floor_mpjpe=row('aware_no_floor/gt')['mpjpe'])
     baselines = {
         b: dict(row(f'baseline/{b}'), **setup.chosen[b])
         for b in setup.smoothers
@@ -885,8 +1144,13 @@ def summarize(setup, settings, headline_ablation):
         baselines=baselines,
         cycles=cycles,
         joint_motion_px=motion,
+        detector=dict(
+            name=setup.detector,
+            error_px=sums.mean('detector/error_px'),
+            found=sums.mean('detector/found')),
         calibration=dict(
             setup.calibration,
+            flow_floor_m=setup.flow_floor,
             anchor_anneal=setup.anneal,
             anchor_anneal_val_mpjpe=setup.anneal_val),
         clip_noise={k: setup.noise.mean(k)
@@ -941,6 +1205,19 @@ def markdown(results):
         '[analysis.md](analysis.md) (written for the committed full run).',
         ''
     ]
+    floor = results.get('flow_floor', {})
+    if floor.get('floor_m') is not None:
+        lines += [
+            'Flow noise floor of the noise-aware objective (its '
+            '`sigma_flow_min`), calibrated on the validation clips: exact '
+            'flow at the true joints minus the joints\' own motion, robust '
+            f"std {fmt(floor['floor_m'] * 1000, 2)} mm at the subject "
+            f"({fmt(floor['floor_px'], 2)} px at "
+            f"{fmt(floor['px_per_m'], 0)} px/m; RMS "
+            f"{fmt(floor['rms_m'] * 1000, 2)} mm: heavy-tailed). Rows "
+            '"default flow floor" use the objective\'s default (2 mm).', ''
+        ]
+    lines += flow_step_lines(results['flow'])
     flow = results['flow_all']
     lines += [
         '## Flow at the test clips', '',
@@ -1029,12 +1306,23 @@ def markdown(results):
             f"{fmt(m['zero'], 3)} | {fmt(m['detections'], 3)} | "
             f"{fmt(m['initial_projection'], 3)} |", ''
         ]
+        det = res.get('detector', {})
+        lines += [
+            f"Detector ({det.get('name')}): mean 2D error "
+            f"{fmt(det.get('error_px'), 2)} px on the joints it returns; a "
+            f"person found in {fmt(100 * (det.get('found') or 0), 0)}% of "
+            'the frames.', ''
+        ]
         t = res['timing']
         lines += [
             f"Pose-step time per clip: paper {fmt(t['paper_step_s'], 1)} s,"
             f" noise-aware {meta['num_cycles']} cycles "
             f"{fmt(t['noise_aware_cycles_s'], 1)} s.", ''
         ]
+    if results.get('goals'):
+        lines += ['## Goals of issue 13 (headline setting)', '']
+        lines += [f'- {g}' for g in results['goals']]
+        lines.append('')
     if results.get('notes'):
         lines += ['## Notes (derived from the numbers)', '']
         lines += [f'- {n}' for n in results['notes']]
@@ -1081,6 +1369,96 @@ def plots(results, out_dir):
         osp.join(out_dir, 'baselines.png'),
         lambda p: fig.savefig(p, dpi=100, format='png'))
     plt.close(fig)
+
+
+def flow_step_lines(flow):
+    """Markdown of the flow step's EPE before/after (results['flow'])."""
+    step = flow.get('step')
+    if not step:
+        return ['## Flow step', '', 'Not run.', '']
+    ref, ora = step['refined'], step['oracle']
+    h, w = step['image_size']
+    lines = [
+        '## Flow step (guarded, from the headline\'s refined joints)', '',
+        f"First {step['frames']} frames of {len(step['clips'])} test clips "
+        f'at {h}x{w} px (the size the step\'s settings were chosen at, on '
+        'validation motions, in `benchmarks/flow_sketch.py`), the shipped '
+        f"RAFT-S at that size; {fmt(step['seconds'] / 60, 1)} min. EPE in "
+        'px over valid pixels.', '',
+        '| flow | EPE all | EPE person | EPE background |',
+        '|---|---|---|---|'
+    ]
+    for label, run, when in (('network (before)', ref, 'before'),
+                             ('after the step, refined sketch', ref,
+                              'after'),
+                             ('after the step, oracle sketch', ora,
+                              'after'),
+                             ('fine-tuned network alone, refined', ref,
+                              'tuned')):
+        lines.append(f'| {label} | ' + ' | '.join(
+            fmt(run[f'{when}_{k}'], 4)
+            for k in ('all', 'person', 'background')) + ' |')
+    lines += ['', 'Guard decisions (refined sketch): ' + '; '.join(
+        f'{c}: {r}' for c, r in zip(step['clips'], ref['reasons'])) + '.',
+        '', 'Oracle sketch: ' + '; '.join(
+            f'{c}: {r}' for c, r in zip(step['clips'], ora['reasons'])) +
+        '.', '']
+    return lines
+
+
+def goals(results):
+    """The issue's Done-when checks on the headline setting."""
+    out = []
+    name = results['meta']['primary_setup']
+    res = results['setups'][name]
+    p = res['pose']
+    base = {b: r for b, r in res['baselines'].items()}
+    ratio = p['refined_mpjpe'] / p['initial_mpjpe']
+
+    def ok(flag):
+        return 'met' if flag else 'NOT met'
+
+    out.append(f"refined MPJPE <= 0.85 x initial: x{fmt(ratio, 3)} "
+               f"({fmt(p['refined_mpjpe'])} / {fmt(p['initial_mpjpe'])}): "
+               f'{ok(ratio <= 0.85)}')
+    worst = [b for b, r in base.items()
+             if not (p['refined_mpjpe'] < r['mpjpe']
+                     and p['refined_p_mpjpe'] < r['p_mpjpe'])]
+    out.append('MPJPE and P-MPJPE below every smoother and the per-frame '
+               f"loop: {ok(not worst)}" +
+               (f" (not below: {', '.join(worst)})" if worst else ''))
+    smooth = [r['accel'] for b, r in base.items() if b != 'per_frame_loop']
+    out.append(f"accel {fmt(p['refined_accel'])} <= best smoother's "
+               f'{fmt(min(smooth))}: {ok(p["refined_accel"] <= min(smooth))}')
+    zero, gtf, net = (p['zero_flow_mpjpe'], p['gt_flow_mpjpe'],
+                      p['refined_mpjpe'])
+    gain = 100 * (zero - net) / zero
+    out.append(f'network flow >= 3% below zero flow: {fmt(gain, 1)}% '
+               f'({fmt(net)} vs {fmt(zero)}): {ok(gain >= 3)}')
+    if gtf < zero:
+        share = (zero - net) / (zero - gtf)
+        out.append(f'network recovers >= half of the GT-flow gain: '
+                   f'{fmt(100 * share, 0)}% (GT flow {fmt(gtf)}): '
+                   f'{ok(share >= 0.5)}')
+    else:
+        out.append(f'network recovers >= half of the GT-flow gain: '
+                   f'undefined, GT flow {fmt(gtf)} is not below zero flow '
+                   f'{fmt(zero)}: NOT met')
+    f = results['flow']
+    if f.get('refined_epe') is not None:
+        for key in ('epe', 'epe_person', 'epe_background'):
+            out.append(f'flow {key} not worse after the step: '
+                       f"{fmt(f[f'initial_{key}'], 4)} -> "
+                       f"{fmt(f[f'refined_{key}'], 4)}: "
+                       f"{ok(f[f'refined_{key}'] <= f[f'initial_{key}'])}")
+        got = f['initial_epe_person'] - f['refined_epe_person']
+        best = f['initial_epe_person'] - f['oracle_epe_person']
+        out.append(f'person EPE gain >= half the oracle sketch\'s: '
+                   f'{fmt(got, 4)} vs {fmt(best, 4)} px: '
+                   f'{ok(best <= 0 or got >= 0.5 * best)}')
+    else:
+        out.append('flow step: not run')
+    return out
 
 
 def notes(results):
@@ -1145,39 +1523,56 @@ def main(argv=None, settings_override=None):
     if args.quick:
         test_motions = test_motions[:settings.get('test_motions', 1)]
         val_motions = val_motions[:settings.get('val_motions', 2)]
-    clips = make_clips(test_motions, settings['test_clips_per_motion'],
-                       settings, 0)
-    val_clips = make_pose_clips(val_motions,
-                                settings['val_clips_per_motion'], settings,
-                                10000)
-    if not clips or not val_clips:
-        raise RuntimeError(f'no clips could be made from {MOCAP_ROOT}')
-    log(f'{len(clips)} test / {len(val_clips)} validation clips rendered '
-        f'in {time.time() - start:.0f}s')
+    detectors = tuple(settings['detectors'])
+    unknown = set(detectors) - set(DETECTORS)
+    if unknown or not detectors:
+        raise ValueError(f'settings["detectors"] must be a non-empty subset '
+                         f'of {sorted(DETECTORS)}, got {detectors}')
+    val_clips, floor = validation_clips(val_motions, settings, log)
     trained = {} if args.no_trained else find_trained(args.checkpoints)
     tuner = flow_nets(trained.get('flow'))
     flow_name = 'trained RAFT-S' if trained.get('flow') else \
         'RAFT-S with random weights'
     setups = []
-    if trained.get('lifter'):
-        setups.append(
-            Setup(
-                f'trained lifter + {flow_name}', lifter(trained['lifter']),
-                'VideoPose3D-small (checkpoints/videopose3d-small_mocap'
-                '.pth) lifting the noisy 2D detections; ' + flow_name +
-                ' (checkpoints/raft-small_synthetic.pth) for the flow.',
-                val_clips, settings))
+    for det in detectors:
+        if trained.get('lifter'):
+            setups.append(
+                Setup(
+                    f'{det} detections + trained lifter + {flow_name}',
+                    lifter(trained['lifter']),
+                    DETECTOR_TEXT[det] + ', lifted by VideoPose3D-small '
+                    '(checkpoints/videopose3d-small_mocap.pth); ' +
+                    flow_name + ' (checkpoints/raft-small_synthetic.pth) '
+                    'for the flow.', val_clips, settings, det,
+                    floor['floor_m']))
+        elif det != 'white':
+            setups.append(
+                Setup(
+                    f'{det} detections + noisy-GT estimator + {flow_name}',
+                    None, DETECTOR_TEXT[det] + '; initial 3D poses from '
+                    'the noise model.', val_clips, settings, det,
+                    floor['floor_m']))
     setups.append(
         Setup(
             f'noisy-GT estimator + {flow_name}', None,
             'Initial 3D poses from the noise model (per-clip bias, '
-            'correlated jitter, depth error); the same detections and '
-            'flows as above.', val_clips, settings))
+            'correlated jitter, depth error); white-noise detections and '
+            'the same flows as above.', val_clips, settings, 'white',
+            floor['floor_m']))
+    log(f'{len(setups)} setups tuned on validation clips in '
+        f'{time.time() - start:.0f}s')
     paper = build(paper_optimizer_cfg(settings))
     flow_sums = Sums()
-    person = []
-    for i, item in enumerate(clips):
+    person, step_clips, step_kp, step_scores = [], [], [], []
+    step = settings.get('flow_step')
+    names = []
+    for i, item in enumerate(
+            iter_clips(test_motions, settings['test_clips_per_motion'],
+                       settings, 0)):
         t0 = time.time()
+        names.append(item['name'])
+        if 'mediapipe' in detectors:
+            add_mediapipe(item)
         flows = clip_flows(tuner, item, settings)
         sample = item['data_samples']
         add_flow(flow_sums, 'network', flows['network'][0], sample)
@@ -1193,12 +1588,23 @@ def main(argv=None, settings_override=None):
         flow_s = time.time() - t0
         for s_id, setup in enumerate(setups):
             t1 = time.time()
-            run_clip(setup, paper, item, flows, settings,
-                     settings['ablation'] and s_id == 0,
-                     i < settings['loop_clips'])
+            refined = run_clip(setup, paper, item, flows, settings,
+                               settings['ablation'] and s_id == 0,
+                               i < settings['loop_clips'])
             setup.seconds += time.time() - t1
-        log(f'clip {i + 1}/{len(clips)} {item["name"]}: flows {flow_s:.0f}s,'
-            f' total {time.time() - t0:.0f}s')
+            if s_id == 0 and step and i < step['clips']:
+                # the headline's refined joints draw the sketch; the clip
+                # is kept small (first frames, reduced size) for the step
+                small, kp = shrink_clip(item, refined[0], step['frames'],
+                                        step['factor'])
+                step_clips.append(small)
+                step_kp.append(kp)
+                step_scores.append(refined[1][:step['frames']])
+        log(f'clip {i + 1} {item["name"]}: flows {flow_s:.0f}s,'
+            f' total {time.time() - t0:.0f}s', )
+        del item, flows
+    if not names:
+        raise RuntimeError(f'no test clip could be made from {MOCAP_ROOT}')
     from mmflowpose.models.refiners.working_resolution import working_size
     results = dict(setups={
         s.name: summarize(s, settings, idx == 0)
@@ -1211,33 +1617,58 @@ def main(argv=None, settings_override=None):
     primary_name = setups[0].name
     primary = results['setups'][primary_name]
     net = results['flow_all']['network']
-    # the flow step (fine-tuning towards the sketch) is not run here: the
-    # refined_* flow keys are left for the flow benchmark to fill
+    flow = dict(
+        initial_epe=net['epe'],
+        initial_epe_person=net['epe_person'],
+        initial_epe_background=net['epe_background'],
+        initial_epe_joints=net['epe_joints'],
+        refined_epe=None,
+        refined_epe_person=None,
+        refined_epe_background=None,
+        oracle_epe_person=None,
+        source='network flow at the full image size before any flow '
+        'step; no flow step was run')
+    if step_clips:
+        t1 = time.time()
+        metrics = run_flow_step(step_clips, step_kp, step_scores, step)
+        flow = dict(
+            {k.split('.', 1)[1]: v
+             for k, v in metrics['keys'].items()},
+            source=f"guarded flow step on the first {step['frames']} "
+            f"frames of {len(step_clips)} test clips at 1/{step['factor']}"
+            ' of the image size (the size its settings were chosen at), '
+            'sketch from the headline\'s refined joints; initial_* is the '
+            'network flow on the same pairs',
+            full_size=dict(
+                epe=net['epe'],
+                epe_person=net['epe_person'],
+                epe_background=net['epe_background'],
+                epe_joints=net['epe_joints']),
+            step=dict(
+                refined=metrics['refined'],
+                oracle=metrics['oracle'],
+                clips=[c['name'] for c in step_clips],
+                frames=step['frames'],
+                image_size=list(step_clips[0]['data_samples']['image_size']),
+                seconds=time.time() - t1))
+        log(f'flow step on {len(step_clips)} clips in '
+            f'{time.time() - t1:.0f}s')
     results.update(
         pose=primary['pose'],
-        flow=dict(
-            initial_epe=net['epe'],
-            initial_epe_person=net['epe_person'],
-            initial_epe_background=net['epe_background'],
-            initial_epe_joints=net['epe_joints'],
-            refined_epe=None,
-            refined_epe_person=None,
-            refined_epe_background=None,
-            oracle_epe_person=None,
-            source='network flow before any flow step; refined_* and '
-            'oracle_* come from the flow step, which this benchmark does '
-            'not run'),
+        flow=flow,
         baselines=primary['baselines'],
         cycles=primary['cycles'],
-        joint_motion_px=primary['joint_motion_px'])
+        joint_motion_px=primary['joint_motion_px'],
+        flow_floor=floor)
     if 'ablation' in primary:
         results['ablation'] = primary['ablation']
     results['meta'] = dict(
         quick=bool(args.quick),
         primary_setup=primary_name,
-        num_test_clips=len(clips),
+        num_test_clips=len(names),
         num_val_clips=len(val_clips),
-        test_clips=[c['name'] for c in clips],
+        test_clips=names,
+        detectors=list(detectors),
         val_clips=[c['name'] for c in val_clips],
         test_motions=test_motions,
         val_motions=val_motions,
@@ -1258,10 +1689,13 @@ def main(argv=None, settings_override=None):
         python=platform.python_version(),
         seconds=time.time() - start)
     results['notes'] = notes(results)
+    results['goals'] = goals(results)
     out_dir = args.out_dir
     # paths inside the repository are recorded relative to it
     prefix = ROOT.rstrip(os.sep) + os.sep
-    text = json.dumps(results, indent=1, default=_json).replace(prefix, '')
+    text = json.dumps(
+        _finite(results), indent=1, default=_json,
+        allow_nan=False).replace(prefix, '')
     atomic_write(
         osp.join(out_dir, 'results.json'),
         lambda p: open(p, 'w').write(text + '\n'))
@@ -1273,6 +1707,17 @@ def main(argv=None, settings_override=None):
     log(f'wrote {out_dir} in {time.time() - start:.0f}s')
     log(f'refined_vs_initial_mpjpe={ratio:.4f}')
     return results
+
+
+def _finite(value):
+    """NaN / inf -> None everywhere (strict JSON)."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return None
+    return value
 
 
 def _json(value):

@@ -35,7 +35,19 @@ def test_quick_run_writes_results(tmp_path, fixtures):
                  'baselines.png'):
         assert (out / name).stat().st_size > 0, name
     assert not list(out.glob('*.tmp'))
-    results = json.loads((out / 'results.json').read_text())
+
+    def no_nan(value):
+        raise AssertionError(f'non-strict JSON value {value}')
+
+    results = json.loads((out / 'results.json').read_text(),
+                         parse_constant=no_nan)
+    # the headline runs the real detector (mediapipe on the renders)
+    primary = results['meta']['primary_setup']
+    assert primary.startswith('mediapipe detections')
+    assert results['setups'][primary]['detector']['name'] == 'mediapipe'
+    assert results['flow_floor']['floor_m'] > 0
+    assert any(g.startswith('refined MPJPE <= 0.85') for g in
+               results['goals'])
     pose = results['pose']
     for key in ('initial_mpjpe', 'refined_mpjpe', 'initial_accel',
                 'refined_accel', 'zero_flow_mpjpe', 'gt_flow_mpjpe',
@@ -52,10 +64,11 @@ def test_quick_run_writes_results(tmp_path, fixtures):
     for key in ('initial_epe', 'initial_epe_person',
                 'initial_epe_background'):
         assert math.isfinite(flow[key]), key
-    # left for the flow step's benchmark
+    # filled by the (tiny) guarded flow step on the headline's joints
     for key in ('refined_epe', 'refined_epe_person',
                 'refined_epe_background', 'oracle_epe_person'):
-        assert key in flow
+        assert math.isfinite(flow[key]), key
+    assert flow['step']['frames'] == 3
     for name in ('gaussian', 'savgol', 'one_euro', 'per_frame_loop'):
         assert math.isfinite(results['baselines'][name]['mpjpe']), name
         assert math.isfinite(results['baselines'][name]['accel']), name
@@ -106,3 +119,35 @@ def test_validation_clips_are_sampled_like_test_clips(fixtures):
                 'keypoint_scores'):
         np.testing.assert_allclose(unrendered[key], rendered[key],
                                    atol=1e-4, err_msg=key)
+
+
+def test_shrink_clip_averages_blocks_and_rescales_joints():
+    bench = load_benchmark()
+    H, W, k = 128, 160, 4
+    flow = np.zeros((2, H, W, 2), np.float32)
+    flow[..., 0] = 8.0  # 8 px right at full size = 2 px at 1/4
+    flow[0, :4, :4, 1] = 4.0  # one block moving down 4 px -> 1 px
+    valid = np.ones((2, H, W), bool)
+    valid[1, 5, 9] = False  # one invalid pixel invalidates its block
+    human = np.zeros((3, H, W), bool)
+    human[0, :4, :3] = True  # 12 of 16 pixels: a person block
+    human[0, 4:8, :1] = True  # 4 of 16: background
+    kp = np.full((3, 17, 2), 7.5, np.float32)  # centre of block (1, 1)
+    item = dict(
+        name='c', inputs=dict(frames=np.zeros((3, H, W, 3), np.uint8)),
+        data_samples=dict(image_size=(H, W), gt_flow=flow,
+                          gt_flow_valid=valid, human_mask=human,
+                          gt_keypoints_2d=kp))
+    small, refined = bench.shrink_clip(item, kp + 4, 3, k)
+    d = small['data_samples']
+    assert d['image_size'] == (32, 40)
+    assert small['inputs']['frames'].shape == (3, 32, 40, 3)
+    np.testing.assert_allclose(d['gt_flow'][..., 0], 2.0)
+    assert d['gt_flow'][0, 0, 0, 1] == 1.0 and d['gt_flow'][0, 1, 0, 1] == 0
+    assert not d['gt_flow_valid'][1, 1, 2] and d['gt_flow_valid'].sum() == \
+        2 * 32 * 40 - 1
+    assert d['human_mask'][0, 0, 0] and not d['human_mask'][0, 1, 0]
+    np.testing.assert_allclose(d['gt_keypoints_2d'], 1.5)
+    np.testing.assert_allclose(refined, 2.5)
+    with pytest.raises(ValueError, match='factor'):
+        bench.shrink_clip(item, kp, 3, 5)

@@ -7,7 +7,8 @@ model = dict(
     pose_optimizer=dict(
         type='PoseOptimizer',
         camera='weak',
-        lr=1e-3,
+        # the solver's optimiser, built through mmengine's OptimWrapper
+        optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3)),
         max_steps=1500,
         flow_loss=dict(type='FlowConsistencyLoss', loss_weight=0.01),
         reprojection_loss=dict(type='Reprojection2DLoss', loss_weight=0.01),

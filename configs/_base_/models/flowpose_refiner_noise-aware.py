@@ -15,7 +15,8 @@ model = dict(
         _delete_=True,
         type='PoseOptimizer',
         camera='weak',
-        lr=1e-3,
+        # the solver's optimiser, built through mmengine's OptimWrapper
+        optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3)),
         max_steps=1500,
         weighting='noise_aware',
         noise=dict(

@@ -22,10 +22,9 @@ from . import cameras
 from .inputs import clip_data
 from .noise_aware_objective import NoiseAwareObjective
 from .objective import PaperObjective
-from .solver import solve
-from .windows import (OverlapBlender, chunk_clip, chunk_weights,
-                      gather_windows, overlap_ramp, plan_windows,
-                      window_starts)
+from .solver import DEFAULT_OPTIM_WRAPPER, check_optim_wrapper, solve
+from .windows import (OverlapBlender, gather_windows, optimize_in_chunks,
+                      overlap_ramp, plan_windows)
 
 
 @functools.lru_cache(maxsize=8)
@@ -69,7 +68,10 @@ class PoseOptimizer(nn.Module):
         reprojection_loss (dict, optional): L_2D config; None disables it.
         temporal_loss (dict, optional): L_temp config; None disables it.
         camera (str): ``'weak'`` or ``'perspective'``. Defaults to 'weak'.
-        lr (float): Adam learning rate. Defaults to 1e-3.
+        optim_wrapper (dict): mmengine optimiser-wrapper config of the
+            solver, built from the OPTIMIZERS registry per window group.
+            Defaults to ``dict(optimizer=dict(type='Adam', lr=1e-3))``
+            (the paper's).
         max_steps (int): most Adam steps per window group. Defaults to 1500.
         min_steps (int): no early stop before this step. Defaults to 50.
         check_every (int): steps between early-stop checks and history
@@ -110,7 +112,7 @@ class PoseOptimizer(nn.Module):
                      type='Reprojection2DLoss'),
                  temporal_loss: Optional[Dict] = dict(type='TemporalLoss'),
                  camera: str = 'weak',
-                 lr: float = 1e-3,
+                 optim_wrapper: Dict = DEFAULT_OPTIM_WRAPPER,
                  max_steps: int = 1500,
                  min_steps: int = 50,
                  check_every: int = 10,
@@ -132,8 +134,7 @@ class PoseOptimizer(nn.Module):
             raise ValueError("noise=... is only used with weighting="
                              "'noise_aware'")
         self.camera = cameras.check_camera_mode(camera)
-        if not lr > 0:
-            raise ValueError(f'lr must be > 0, got {lr}')
+        self.optim_wrapper = check_optim_wrapper(optim_wrapper)
         if max_steps < 0 or min_steps < 0 or check_every < 1:
             raise ValueError('max_steps and min_steps must be >= 0 and '
                              f'check_every >= 1, got {max_steps}, '
@@ -152,7 +153,6 @@ class PoseOptimizer(nn.Module):
         if windows_per_batch < 1:
             raise ValueError('windows_per_batch must be >= 1, got '
                              f'{windows_per_batch}')
-        self.lr = lr
         self.max_steps = max_steps
         self.min_steps = min_steps
         self.check_every = check_every
@@ -178,6 +178,11 @@ class PoseOptimizer(nn.Module):
             self.paper_objective = PaperObjective(flow_loss, pose3d_loss,
                                                   reprojection_loss,
                                                   temporal_loss)
+
+    @property
+    def lr(self) -> float:
+        """Learning rate of the configured optimiser (None if unset)."""
+        return self.optim_wrapper['optimizer'].get('lr')
 
     def objective(self,
                   pose: Tensor,
@@ -336,8 +341,8 @@ class PoseOptimizer(nn.Module):
                 lambda p, c: self.objective(p, c, window, anchor),
                 window.get('start_pose', window['init_pose']),
                 cameras.initial_parameter(window, self.camera),
-                self.lr, self.max_steps, self.min_steps, self.check_every,
-                self.stop_tol, group, history)
+                self.optim_wrapper, self.max_steps, self.min_steps,
+                self.check_every, self.stop_tol, group, history)
             steps.append(n_steps)
             cam = cameras.camera_values(cam, window, self.camera)
             blender.add(index, frames, pose, cam,
@@ -359,37 +364,17 @@ class PoseOptimizer(nn.Module):
     def _optimize_chunks(self, inputs: Dict, image_size,
                          anchor_scale: float) -> Dict:
         """:meth:`optimize` chunk by chunk (see ``chunk_frames``)."""
-        init_pose = inputs['init_pose']
-        B, T = init_pose.shape[:2]
-        size, overlap = self.chunk_frames, self.window_overlap
-        starts = window_starts(T, size, overlap)
-        blender, history, steps = None, [], []
-        for start in starts:
-            part = self.optimize(
-                **chunk_clip(inputs, B, T, start, start + size),
-                image_size=image_size,
-                anchor_scale=anchor_scale)
-            cam = part['camera'] if self.camera == 'weak' \
-                else part['camera']['translation']
-            if blender is None:
-                blender = OverlapBlender(
-                    part['pose'].new_zeros(B, T, *part['pose'].shape[2:]),
-                    cam.new_zeros(B, T, cam.shape[-1]))
-            w = chunk_weights(size, overlap, starts, start, part['pose'])
-            frames = torch.arange(start, start + size, device=w.device)
-            blender.add(
-                torch.arange(B, device=w.device), frames.expand(B, size),
-                part['pose'], cam, w.expand(B, size))
-            history.extend(dict(entry, chunk_start=start)
-                           for entry in part['history'])
-            steps.extend(part['steps'])
-        pose, cam = blender.result()
+        pose, cam, history, steps = optimize_in_chunks(
+            functools.partial(self.optimize, image_size=image_size,
+                              anchor_scale=anchor_scale), inputs,
+            self.chunk_frames, self.window_overlap)
         return self._result(pose, cam, inputs['camera'], history, steps)
 
     def __repr__(self) -> str:
         terms = self.noise_objective or self.paper_objective
         return (f'{self.__class__.__name__}(camera={self.camera!r}, '
-                f'lr={self.lr}, max_steps={self.max_steps}, '
+                f'optimizer={self.optim_wrapper["optimizer"]}, '
+                f'max_steps={self.max_steps}, '
                 f'window_size={self.window_size}, '
                 f'window_overlap={self.window_overlap}, '
                 f'objective={terms})')

@@ -7,7 +7,7 @@ ramps (:func:`overlap_ramp`, :class:`OverlapBlender`). Chunks are the same
 cut one level up (:func:`chunk_clip`), for clips too long to hold every
 window's working tensors at once.
 """
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Tuple
 
 import torch
 from torch import Tensor
@@ -150,3 +150,45 @@ def chunk_weights(size: int, overlap: int, starts: List[int], start: int,
     if start == starts[-1]:
         ramp = torch.where(i >= size - overlap, torch.ones_like(ramp), ramp)
     return ramp
+
+
+def optimize_in_chunks(optimize: Callable[..., Dict], inputs: Dict,
+                       size: int, overlap: int
+                       ) -> Tuple[Tensor, Tensor, List[Dict], List[int]]:
+    """Run ``optimize`` on chunks of ``size`` frames and blend them.
+
+    Only one chunk's inputs are sliced (views) and solved at a time, so the
+    working memory does not grow with the clip length.
+
+    Args:
+        optimize (callable): ``optimize(**chunk_inputs) -> dict`` with
+            ``pose`` (B, W, J, 3), ``camera`` ((B, W, 3) or a dict with
+            ``translation``), ``history`` and ``steps``.
+        inputs (dict): clip inputs; ``init_pose`` (B, T, J, 3) gives B, T.
+        size (int): frames per chunk (< T).
+        overlap (int): frames shared by consecutive chunks.
+
+    Returns:
+        tuple: blended pose (B, T, J, 3), camera (B, T, 3), the history
+        (entries tagged with ``chunk_start``) and the steps of every chunk.
+    """
+    B, T = inputs['init_pose'].shape[:2]
+    starts = window_starts(T, size, overlap)
+    blender, history, steps = None, [], []
+    for start in starts:
+        part = optimize(**chunk_clip(inputs, B, T, start, start + size))
+        pose, cam = part['pose'], part['camera']
+        cam = cam['translation'] if isinstance(cam, dict) else cam
+        if blender is None:
+            blender = OverlapBlender(
+                pose.new_zeros(B, T, *pose.shape[2:]),
+                cam.new_zeros(B, T, cam.shape[-1]))
+        w = chunk_weights(size, overlap, starts, start, pose)
+        frames = torch.arange(start, start + size, device=w.device)
+        blender.add(
+            torch.arange(B, device=w.device), frames.expand(B, size), pose,
+            cam, w.expand(B, size))
+        history.extend(dict(entry, chunk_start=start)
+                       for entry in part['history'])
+        steps.extend(part['steps'])
+    return (*blender.result(), history, steps)

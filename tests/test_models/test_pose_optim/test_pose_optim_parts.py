@@ -2,6 +2,7 @@
 import pytest
 import torch
 
+from mmflowpose.models.losses import reference_bone_lengths
 from mmflowpose.models.pose_optim.cameras import (camera_fields,
                                                   camera_values, init_camera,
                                                   per_frame, project_joints)
@@ -12,6 +13,7 @@ from mmflowpose.models.pose_optim.windows import (OverlapBlender,
                                                   overlap_ramp, plan_windows,
                                                   window_starts)
 from mmflowpose.models.utils.geometry import project_perspective
+from mmflowpose.registry import MODELS
 
 
 def test_window_starts_cover_the_clip():
@@ -117,6 +119,9 @@ def test_perspective_projection_with_translation():
     assert points[0, 0, 1].tolist() == pytest.approx([420., 240.])
 
 
+ADAM_005 = dict(optimizer=dict(type='Adam', lr=0.05))
+
+
 def test_solver_reaches_the_minimum_and_stops_early():
     target = torch.full((1, 3, 2, 3), 0.2)
 
@@ -126,7 +131,7 @@ def test_solver_reaches_the_minimum_and_stops_early():
 
     history = []
     pose, cam, steps = solve(
-        loss_fn, torch.zeros(1, 3, 2, 3), torch.ones(1, 3, 3), lr=0.05,
+        loss_fn, torch.zeros(1, 3, 2, 3), torch.ones(1, 3, 3), ADAM_005,
         max_steps=2000, min_steps=10, check_every=10, stop_tol=1e-6,
         history=history)
     assert torch.allclose(pose, target, atol=1e-3)
@@ -135,4 +140,61 @@ def test_solver_reaches_the_minimum_and_stops_early():
     assert history[-1]['step'] == steps
     assert history[-1]['pose_step'] < 1e-6
     assert set(history[0]) >= {'group', 'loss', 'loss_pose', 'loss_cam'}
-    assert solve(lambda p, c: {}, pose, cam, lr=0.1, max_steps=5)[2] == 0
+    assert solve(lambda p, c: {}, pose, cam, ADAM_005, max_steps=5)[2] == 0
+
+
+def _tiny_clip(T=4):
+    gen = torch.Generator().manual_seed(0)
+    gt = torch.randn(1, T, 17, 3, generator=gen) * 0.3
+    gt = gt + 0.02 * torch.arange(float(T))[None, :, None, None]
+    kp = 150 * gt[..., :2] + 60
+    init = gt + 0.03 * torch.randn(gt.shape, generator=gen)
+    return init, kp, kp[:, 1:] - kp[:, :-1]
+
+
+def _hand_loop(opt, init, kp, joint_flow, make_optim, steps):
+    """The solver written out with a plain torch optimiser."""
+    data, *_ = opt._check_inputs(init, kp, None, None, joint_flow, None,
+                                 None, None, None, None)
+    data = opt._init_camera(data)
+    data['ref_lengths'] = reference_bone_lengths(
+        data['init_pose'], opt.skeleton.bone_index())
+    pose = data['init_pose'].clone().requires_grad_(True)
+    cam = torch.zeros_like(data['cam0']).requires_grad_(True)
+    optim = make_optim([pose, cam])
+    for _ in range(steps):
+        optim.zero_grad()
+        sum(opt.objective(pose, cam, data).values()).backward()
+        optim.step()
+    return pose.detach()
+
+
+@pytest.mark.parametrize('cfg, make_optim', [
+    (None, lambda p: torch.optim.Adam(p, lr=1e-3)),
+    (dict(optimizer=dict(type='Adam', lr=1e-3)),
+     lambda p: torch.optim.Adam(p, lr=1e-3)),
+    (dict(optimizer=dict(type='SGD', lr=1e-5, momentum=0.9)),
+     lambda p: torch.optim.SGD(p, lr=1e-5, momentum=0.9)),
+])
+def test_optimiser_from_config_matches_hand_loop(cfg, make_optim):
+    """The OptimWrapper-built optimiser gives exactly the plain loop's
+    result (the default is the paper's Adam, lr 1e-3)."""
+    init, kp, joint_flow = _tiny_clip()
+    extra = {} if cfg is None else dict(optim_wrapper=cfg)
+    opt = MODELS.build(
+        dict(type='PoseOptimizer', max_steps=20, stop_tol=0,
+             window_size=None, **extra))
+    out = opt.optimize(init, kp, joint_flow=joint_flow)
+    assert out['steps'] == [20]
+    ref = _hand_loop(opt, init, kp, joint_flow, make_optim, 20)
+    assert torch.equal(out['pose'], ref)
+    assert not torch.equal(out['pose'], init)
+
+
+def test_optimiser_config_errors_and_lr():
+    opt = MODELS.build(dict(type='PoseOptimizer'))
+    assert opt.lr == 1e-3 and "'Adam'" in repr(opt)
+    with pytest.raises(ValueError, match='optim_wrapper'):
+        MODELS.build(dict(type='PoseOptimizer', optim_wrapper=dict(lr=1)))
+    with pytest.raises(TypeError):
+        MODELS.build(dict(type='PoseOptimizer', lr=1e-3))  # no second route

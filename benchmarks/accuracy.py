@@ -359,7 +359,7 @@ def flow_floor_data(sample):
     """Exact flow at the true joints vs their true motion, one clip:
     ``(flow (P, J, 2), motion (P, J, 2), px per metre, valid (P, J))``."""
     from mmflowpose.models.pose_optim.noise_levels import subject_scale
-    from mmflowpose.models.utils.geometry import sample_at_points
+    from mmflowpose.models.utils.sampling import sample_at_points
     gt_kp = torch.as_tensor(sample['gt_keypoints_2d']).float()
     flow = sample_at_points(chw(sample['gt_flow']).float(), gt_kp[:-1])[0]
     scale = subject_scale(
@@ -654,9 +654,9 @@ def clip_flows(tuner, item, settings):
 def joint_motion_errors(sums, prefix, sample, flows, init,
                         detector='white'):
     """Error (px) of joint motion at the true joints of frame t."""
-    from mmflowpose.models.utils.geometry import (fit_weak_perspective,
-                                                  project_weak_perspective,
-                                                  sample_at_points)
+    from mmflowpose.models.utils.projection import (
+        fit_weak_perspective, project_weak_perspective)
+    from mmflowpose.models.utils.sampling import sample_at_points
     gt_kp = torch.as_tensor(sample['gt_keypoints_2d']).float()
     truth = torch.as_tensor(sample['gt_joint_flow']).float()
     valid = torch.as_tensor(sample['gt_joint_flow_valid']).bool()
@@ -963,7 +963,7 @@ def run_clip(setup, paper, item, flows, settings, ablation, loop):
         result's projected joints (T, J, 2) px and the detection scores
         (T, J): what the flow step draws its sketch from.
     """
-    from mmflowpose.models.utils.geometry import project_weak_perspective
+    from mmflowpose.models.utils.projection import project_weak_perspective
     sample = item['data_samples']
     gt = sample['gt_pose3d']
     size = tuple(sample['image_size'])

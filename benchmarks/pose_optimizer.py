@@ -24,7 +24,7 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmflowpose.models.pose_optim import PoseOptimizer  # noqa: E402
-from mmflowpose.models.utils.geometry import project_perspective  # noqa
+from mmflowpose.models.utils.projection import project_perspective  # noqa
 
 FOCAL = torch.tensor([1145., 1144.])
 CENTER = torch.tensor([512., 515.])

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 
 from mmflowpose.models.utils.checks import check_shape
-from mmflowpose.models.utils.geometry import sample_at_points
+from mmflowpose.models.utils.sampling import sample_at_points
 
 
 def _mask(mask: Optional[Tensor], flow: Tensor, name: str) -> Tensor:

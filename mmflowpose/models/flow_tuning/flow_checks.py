@@ -6,7 +6,7 @@ got better (the flow step's guard).
 
 Convention: flow (N, 2, H, W) in px, channel 0 = x, forward t -> t+1; the
 backward flow goes t+1 -> t. Pixel centres sit at integer coordinates, as
-in :func:`mmflowpose.models.utils.geometry.sample_at_points`.
+in :func:`mmflowpose.models.utils.sampling.sample_at_points`.
 """
 from typing import Tuple
 

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from mmflowpose.models.flow_tuning.flow_checks import (fb_inconsistent,
                                                        photometric_error)
 from mmflowpose.models.utils.checks import check_shape
-from mmflowpose.models.utils.geometry import sample_at_points
+from mmflowpose.models.utils.sampling import sample_at_points
 from mmflowpose.models.utils.skeleton import Skeleton, load_skeleton
 from mmflowpose.registry import MODELS
 from .sketch_paint import paint_capsules, paint_squares

@@ -7,7 +7,7 @@ from torch import Tensor
 
 from mmflowpose.registry import MODELS
 from ..utils.checks import check_shape
-from ..utils.geometry import sample_at_points
+from ..utils.sampling import sample_at_points
 from .smooth_l1 import check_loss_args, masked_smooth_l1
 
 

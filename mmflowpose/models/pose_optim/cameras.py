@@ -21,9 +21,10 @@ from typing import Dict, Optional
 import torch
 from torch import Tensor
 
-from ..utils.geometry import (camera_to_world, fit_perspective_translation,
-                              fit_weak_perspective, project_perspective,
-                              project_weak_perspective, world_to_camera)
+from ..utils.projection import (camera_to_world,
+                                fit_perspective_translation,
+                                fit_weak_perspective, project_perspective,
+                                project_weak_perspective, world_to_camera)
 
 CAMERA_MODES = ('weak', 'perspective')
 

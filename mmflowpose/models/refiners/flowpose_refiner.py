@@ -31,8 +31,9 @@ from torch import Tensor, nn
 
 from mmflowpose.registry import MODELS
 from ..flow_tuning import FlowFinetuner, FlowGuard, guarded_flow_step
-from ..utils.geometry import (project_perspective, project_weak_perspective,
-                              sample_at_points)
+from ..utils.projection import (project_perspective,
+                                project_weak_perspective)
+from ..utils.sampling import sample_at_points
 from ..utils.keypoint_fill import fill_missing_over_time
 from ..utils.skeleton import load_skeleton
 from .clip_flow import clip_flow

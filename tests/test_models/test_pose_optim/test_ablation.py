@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from mmflowpose.models.pose_optim import PoseOptimizer
-from mmflowpose.models.utils.geometry import project_perspective
+from mmflowpose.models.utils.projection import project_perspective
 
 FOCAL = torch.tensor([1145., 1144.], dtype=torch.float64)
 CENTER = torch.tensor([512., 515.], dtype=torch.float64)

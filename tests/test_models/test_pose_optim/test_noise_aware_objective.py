@@ -6,7 +6,7 @@ from test_pose_optimizer import _mpjpe, _walk
 from mmflowpose.models.pose_optim import PoseOptimizer
 from mmflowpose.models.pose_optim.noise_aware_objective import \
     NoiseAwareObjective
-from mmflowpose.models.utils.geometry import project_weak_perspective
+from mmflowpose.models.utils.projection import project_weak_perspective
 from mmflowpose.registry import MODELS
 
 

@@ -12,7 +12,7 @@ from mmflowpose.models.pose_optim.windows import (OverlapBlender,
                                                   gather_windows,
                                                   overlap_ramp, plan_windows,
                                                   window_starts)
-from mmflowpose.models.utils.geometry import project_perspective
+from mmflowpose.models.utils.projection import project_perspective
 from mmflowpose.registry import MODELS
 
 

@@ -9,8 +9,8 @@ from mmflowpose.models.losses import (bone_length_loss,
                                       reference_bone_lengths,
                                       reprojection_2d_loss)
 from mmflowpose.models.pose_optim import PoseOptimizer
-from mmflowpose.models.utils.geometry import (project_perspective,
-                                              project_weak_perspective)
+from mmflowpose.models.utils.projection import (project_perspective,
+                                                project_weak_perspective)
 from mmflowpose.models.utils.skeleton import load_skeleton
 from mmflowpose.registry import MODELS
 

@@ -1,4 +1,4 @@
-"""Tests of ``mmflowpose.models.utils.geometry``.
+"""Tests of ``mmflowpose.models.utils`` geometry, projection, sampling.
 
 Ladder per function: smoke / batch shapes, closed form or numpy reference,
 round trip, float64 gradcheck; plus the real H36M fixture.
@@ -11,10 +11,12 @@ import pytest
 import torch
 from torch.autograd import gradcheck
 
-from mmflowpose.models.utils.geometry import (
-    bone_lengths, bone_vectors, camera_to_world, fit_perspective_translation,
-    fit_weak_perspective, procrustes_align, project_perspective,
-    project_weak_perspective, sample_at_points, world_to_camera)
+from mmflowpose.models.utils.geometry import (bone_lengths, bone_vectors,
+                                              procrustes_align)
+from mmflowpose.models.utils.projection import (
+    camera_to_world, fit_perspective_translation, fit_weak_perspective,
+    project_perspective, project_weak_perspective, world_to_camera)
+from mmflowpose.models.utils.sampling import sample_at_points
 
 
 def _rand(*shape, dtype=torch.float64, seed=0):

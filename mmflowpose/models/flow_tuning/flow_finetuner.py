@@ -3,42 +3,15 @@ import copy
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmflowpose.models.utils.checks import check_shape
-from mmflowpose.registry import MODELS
+from mmflowpose.registry import MODELS, OPTIM_WRAPPERS, OPTIMIZERS
+from .finetune_loss import weighted_smooth_l1
 from .flow_forward import flow_forward
+from .pixel_budget import fit_pairs, fit_size, loss_totals, pairs_per_pass
 
 BN_MODES = ('eval', 'train', 'frozen')
-
-
-def weighted_smooth_l1(pred: Tensor,
-                       target: Tensor,
-                       weight: Optional[Tensor] = None,
-                       beta: float = 1.0) -> Tensor:
-    """Mean smooth-L1 flow error over weighted pixels.
-
-    .. math::
-        L = \\frac{\\sum_p w_p \\sum_c \\mathrm{sl1}(f_{pc} - g_{pc})}
-                  {\\max(\\sum_p w_p, \\epsilon)}
-
-    Args:
-        pred (Tensor): (N, 2, H, W) flow in px.
-        target (Tensor): (N, 2, H, W) target flow in px.
-        weight (Tensor, optional): (N, 1, H, W) or (N, H, W) pixel weights
-            (bool or float). Defaults to None (all ones).
-        beta (float): smooth-L1 transition in px. Defaults to 1.0.
-
-    Returns:
-        Tensor: scalar loss.
-    """
-    per_pixel = F.smooth_l1_loss(
-        pred, target, reduction='none', beta=beta).sum(1)  # (N, H, W)
-    if weight is None:
-        return per_pixel.mean()
-    weight = weight.to(per_pixel.dtype).reshape(per_pixel.shape)
-    return (per_pixel * weight).sum() / weight.sum().clamp(min=1e-6)
 
 
 @MODELS.register_module()
@@ -48,15 +21,18 @@ class FlowFinetuner(nn.Module):
     The pretrained weights are snapshotted when the finetuner is built;
     :meth:`finetune` starts from them on every call (so each clip starts
     from the pretrained network) unless ``carry_over=True``, in which case
-    weights and Adam state carry on from the previous call. :meth:`restore`
-    brings the snapshot back at any time.
+    weights and optimiser state carry on from the previous call.
+    :meth:`restore` brings the snapshot back at any time.
 
     Args:
         net (nn.Module | dict): an mmflow flow estimator, or the arguments of
             :func:`mmflowpose.models.builder.init_model` (``config``,
             ``checkpoint``,
             ``cfg_options``...).
-        lr (float): Adam learning rate. Defaults to 1e-5.
+        lr (float, optional): learning rate; sets
+            ``optim_wrapper.optimizer.lr`` (the shorthand the refiner
+            configs use). Defaults to None (the optimiser's own: 1e-5 for
+            the default Adam).
         passes (int): passes over the pairs per :meth:`finetune` call.
             Defaults to 3.
         batch_size (int): pairs per step. Defaults to 2.
@@ -84,13 +60,27 @@ class FlowFinetuner(nn.Module):
             drifts that a quadratic term ignores. Defaults to 0.01.
         carry_over (bool): keep weights between :meth:`finetune` calls.
             Defaults to False.
-        grad_clip (float, optional): max gradient norm. Defaults to None.
-        seed (int): seed of the pair shuffling. Defaults to 0.
+        grad_clip (float, optional): max gradient norm; sets the
+            wrapper's ``clip_grad``. Defaults to None.
+        seed (int): seed of the pair shuffling (a generator on the frames'
+            device). Defaults to 0.
+        max_pixels (int, optional): pixel budget of one forward/backward
+            pass (pairs x H x W): a step's ``batch_size`` pairs run in
+            passes of at most this many pixels with their gradients
+            summed (the same step), and pairs larger than the budget are
+            resized to fit (see ``pixel_budget.py``), so fine-tuning
+            memory does not follow the crop size. Defaults to None (one
+            pass per step, no resizing).
+        optim_wrapper (dict, optional): mmengine ``OptimWrapper`` config
+            with its ``optimizer`` (built from the OPTIMIZERS registry over
+            :meth:`trainable_parameters`). Defaults to None
+            (``dict(type='OptimWrapper', optimizer=dict(type='Adam',
+            lr=1e-5))``).
     """
 
     def __init__(self,
                  net: Union[nn.Module, dict],
-                 lr: float = 1e-5,
+                 lr: Optional[float] = None,
                  passes: int = 3,
                  batch_size: int = 2,
                  beta: float = 1.0,
@@ -102,10 +92,25 @@ class FlowFinetuner(nn.Module):
                  seed: int = 0,
                  trainable: Optional[Sequence[str]] = None,
                  distill_weight: float = 1.0,
-                 distill_beta: float = 0.01) -> None:
+                 distill_beta: float = 0.01,
+                 max_pixels: Optional[int] = None,
+                 optim_wrapper: Optional[dict] = None) -> None:
         super().__init__()
-        if not lr > 0:
+        optim_wrapper = copy.deepcopy(optim_wrapper or dict(
+            type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-5)))
+        if 'optimizer' not in optim_wrapper:
+            raise ValueError('optim_wrapper needs an `optimizer` config, '
+                             f'got keys {sorted(optim_wrapper)}')
+        optim_wrapper.setdefault('type', 'OptimWrapper')
+        if lr is not None:
+            optim_wrapper['optimizer']['lr'] = lr
+        lr = optim_wrapper['optimizer'].get('lr')
+        if lr is None or not lr > 0:
             raise ValueError(f'lr must be > 0, got {lr}')
+        if max_pixels is not None and int(max_pixels) < 4096:
+            # RAFT's correlation pyramid needs about 64 x 64 px
+            raise ValueError('max_pixels must be None or >= 4096 (a 64 x 64 '
+                             f'pair), got {max_pixels}')
         if int(passes) < 1:
             raise ValueError(f'passes must be >= 1, got {passes}')
         if int(batch_size) < 1:
@@ -137,6 +142,10 @@ class FlowFinetuner(nn.Module):
                             f'got {type(net).__name__}')
         self.net = net
         self.lr = float(lr)
+        if grad_clip is not None:
+            optim_wrapper['clip_grad'] = dict(max_norm=float(grad_clip))
+        self.optim_wrapper_cfg = optim_wrapper
+        self.max_pixels = None if max_pixels is None else int(max_pixels)
         self.passes = int(passes)
         self.batch_size = int(batch_size)
         self.beta = float(beta)
@@ -155,7 +164,7 @@ class FlowFinetuner(nn.Module):
                 'have requires_grad=False or match frozen='
                 f'{self.frozen}, trainable={self.trainable}, '
                 f'bn_mode={bn_mode!r}); nothing to fine-tune')
-        self._optimizer = None
+        self._optim_wrapper = None
         self._snapshot = None
         self.snapshot()
         self.net.eval()
@@ -188,12 +197,12 @@ class FlowFinetuner(nn.Module):
             k: v.detach().clone()
             for k, v in self.net.state_dict().items()
         }
-        self._optimizer = None
+        self._optim_wrapper = None
 
     def restore(self) -> None:
         """Load the snapshotted weights back and reset the optimiser."""
         self.net.load_state_dict(self._snapshot)
-        self._optimizer = None
+        self._optim_wrapper = None
 
     reset = restore
 
@@ -207,7 +216,7 @@ class FlowFinetuner(nn.Module):
     def rollback(self, state: Dict[str, Tensor]) -> None:
         """Load weights from :meth:`state` and reset the optimiser."""
         self.net.load_state_dict(state)
-        self._optimizer = None
+        self._optim_wrapper = None
 
     # -------------------------------------------------------------- running
     @torch.no_grad()
@@ -229,10 +238,20 @@ class FlowFinetuner(nn.Module):
                 if self._is_bn(module):
                     module.eval()
 
+    def _build_optim_wrapper(self):
+        """mmengine OptimWrapper over the trainable parameters."""
+        cfg = copy.deepcopy(self.optim_wrapper_cfg)
+        optimizer = OPTIMIZERS.build(
+            dict(cfg.pop('optimizer'), params=self.trainable_parameters()))
+        return OPTIM_WRAPPERS.build(dict(cfg, optimizer=optimizer))
+
     def _flow_loss(self, flow: Tensor, target: Tensor,
-                   weight: Optional[Tensor], mask: Optional[Tensor]) -> Tensor:
+                   weight: Optional[Tensor], mask: Optional[Tensor],
+                   totals: Optional[tuple] = None) -> Tensor:
+        totals = totals or (None, None)
         if mask is None:
-            return weighted_smooth_l1(flow, target, weight, self.beta)
+            return weighted_smooth_l1(flow, target, weight, self.beta,
+                                      totals[0])
         # Two terms, each averaged over its own pixels: the sketch is a few
         # percent of the image and would drown in one global mean.
         mask = mask.to(flow.dtype)
@@ -240,21 +259,24 @@ class FlowFinetuner(nn.Module):
             weight = weight.to(flow.dtype).reshape(mask.shape)
         inner = mask if weight is None else mask * weight
         outer = 1 - mask if weight is None else (1 - mask) * weight
-        loss = weighted_smooth_l1(flow, target, inner, self.beta)
+        loss = weighted_smooth_l1(flow, target, inner, self.beta, totals[0])
         if self.distill_weight > 0:
             loss = loss + self.distill_weight * weighted_smooth_l1(
-                flow, target, outer, self.distill_beta)
+                flow, target, outer, self.distill_beta, totals[1])
         return loss
 
     def loss(self, frame1: Tensor, frame2: Tensor, target: Tensor,
              weight: Optional[Tensor] = None,
-             mask: Optional[Tensor] = None) -> Tensor:
+             mask: Optional[Tensor] = None,
+             totals: Optional[tuple] = None) -> Tensor:
         """Smooth-L1 (sequence) loss of one batch; keeps the graph.
 
         Without ``mask`` one term over all (weighted) pixels; with a sketch
         ``mask`` (N, 1, H, W) the mean smooth-L1 (``beta``) on the sketch
         pixels plus ``distill_weight`` times the mean, nearly L1
-        (``distill_beta``), on the others.
+        (``distill_beta``), on the others. ``totals`` (from
+        :func:`loss_totals`) are the terms' denominators when the batch is
+        one pass of a larger step.
         """
         flows = flow_forward(self.net, frame1, frame2, return_all=True)
         target = target.to(flows[-1])
@@ -263,10 +285,10 @@ class FlowFinetuner(nn.Module):
         if mask is not None:
             mask = mask.to(flows[-1].device)
         if self.sequence_gamma is None or len(flows) == 1:
-            return self._flow_loss(flows[-1], target, weight, mask)
+            return self._flow_loss(flows[-1], target, weight, mask, totals)
         n = len(flows)
         return sum(self.sequence_gamma**(n - 1 - i) *
-                   self._flow_loss(f, target, weight, mask)
+                   self._flow_loss(f, target, weight, mask, totals)
                    for i, f in enumerate(flows))
 
     def finetune(self,
@@ -289,7 +311,9 @@ class FlowFinetuner(nn.Module):
 
         Returns:
             dict: ``losses`` (list[float], mean loss of each pass, measured
-            during the pass) and ``steps`` (int).
+            during the pass), ``steps`` (int), ``pair_size`` ((h, w) the
+            pairs were trained at: (H, W) unless ``max_pixels`` resized
+            them) and ``pairs_per_pass`` (int).
         """
         check_shape(frame1, ['P', 3, 'H', 'W'], 'frame1')
         check_shape(frame2, list(frame1.shape), 'frame2')
@@ -308,29 +332,56 @@ class FlowFinetuner(nn.Module):
             check_shape(mask, [num, 1, height, width], 'mask')
         if not self.carry_over:
             self.restore()
-        params = self.trainable_parameters()
-        if self._optimizer is None:
-            self._optimizer = torch.optim.Adam(params, lr=self.lr)
-        gen = torch.Generator().manual_seed(self.seed)
+        if self._optim_wrapper is None:
+            self._optim_wrapper = self._build_optim_wrapper()
+        # everything on the network's device, the shuffling included
+        device = next(self.net.parameters()).device
+        size = fit_size(height, width, self.max_pixels)
+        frame1, frame2, target, weight, mask = fit_pairs(
+            size, *(None if x is None else x.to(device)
+                    for x in (frame1, frame2, target, weight, mask)))
+        per_pass = pairs_per_pass(*size, self.max_pixels) or self.batch_size
+        gen = torch.Generator(device).manual_seed(self.seed)
         losses, steps = [], 0
         self._set_train_mode()
         try:
             for _ in range(self.passes):
-                order = torch.randperm(num, generator=gen)
-                total = 0.
+                order = torch.randperm(num, generator=gen, device=device)
+                total = target.new_zeros(())
                 for start in range(0, num, self.batch_size):
                     idx = order[start:start + self.batch_size]
-                    loss = self.loss(frame1[idx], frame2[idx], target[idx],
-                                     None if weight is None else weight[idx],
-                                     None if mask is None else mask[idx])
-                    self.net.zero_grad(set_to_none=True)
-                    loss.backward()
-                    if self.grad_clip is not None:
-                        nn.utils.clip_grad_norm_(params, self.grad_clip)
-                    self._optimizer.step()
-                    total += float(loss.detach()) * len(idx)
+                    total = total + self._step(
+                        frame1[idx], frame2[idx], target[idx],
+                        None if weight is None else weight[idx],
+                        None if mask is None else mask[idx],
+                        per_pass) * len(idx)
                     steps += 1
-                losses.append(total / num)
+                losses.append(float(total) / num)  # one read per pass
         finally:
+            self.net.zero_grad(set_to_none=True)
             self.net.eval()
-        return dict(losses=losses, steps=steps)
+        return dict(losses=losses, steps=steps, pair_size=size,
+                    pairs_per_pass=min(per_pass, self.batch_size))
+
+    def _step(self, frame1: Tensor, frame2: Tensor, target: Tensor,
+              weight: Optional[Tensor], mask: Optional[Tensor],
+              per_pass: int) -> Tensor:
+        """One optimiser step on a batch, in passes of ``per_pass`` pairs;
+        returns the batch's loss (detached)."""
+        self.net.zero_grad(set_to_none=True)
+        totals = None
+        if per_pass < len(frame1):
+            # each pass divides by the whole batch's normalisers, so the
+            # summed gradients are those of the whole batch
+            totals = loss_totals(target[:, 0].numel(), weight, mask)
+        loss = target.new_zeros(())
+        for part in torch.arange(len(frame1), device=target.device).split(
+                per_pass):
+            part_loss = self.loss(frame1[part], frame2[part], target[part],
+                                  None if weight is None else weight[part],
+                                  None if mask is None else mask[part],
+                                  totals)
+            self._optim_wrapper.backward(part_loss)
+            loss = loss + part_loss.detach()
+        self._optim_wrapper.step()
+        return loss

@@ -118,7 +118,9 @@ def flow_forward(net: nn.Module,
     check_shape(frame2, list(frame1.shape), 'frame2')
     height, width = frame1.shape[-2:]
     multiple = pad_multiple or flow_pad_multiple(net)
-    device = next(net.parameters(), torch.empty(0)).device
+    # no tensor made just to learn the device (it would be a host one)
+    param = next(net.parameters(), None)
+    device = frame1.device if param is None else param.device
     x1 = normalize_frames(net, frame1.to(device), channel_order)
     x2 = normalize_frames(net, frame2.to(device), channel_order)
     pad_h = (-height) % multiple

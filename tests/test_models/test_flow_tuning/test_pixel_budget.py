@@ -1,0 +1,132 @@
+"""Fine-tuning under a pixel budget; the optimiser from config."""
+import pytest
+import torch
+
+from mmflowpose.apis import init_model
+from mmflowpose.models.flow_tuning import FlowFinetuner
+from mmflowpose.models.flow_tuning.pixel_budget import (fit_pairs, fit_size,
+                                                        loss_totals,
+                                                        pairs_per_pass)
+
+RAFT = 'mmflow::raft/raft_8xb2_100k_flyingchairs-368x496.py'
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def raft():
+    torch.manual_seed(0)
+    return init_model(RAFT, cfg_options={'model.decoder.iters': 2})
+
+
+def pairs(n=3, size=(64, 96)):
+    gen = torch.Generator().manual_seed(1)
+    f1 = torch.randint(0, 256, (n, 3, *size), generator=gen).float()
+    f2 = torch.roll(f1, shifts=2, dims=3)
+    target = torch.zeros(n, 2, *size)
+    target[:, 0] = 2.
+    mask = torch.zeros(n, 1, *size, dtype=torch.bool)
+    mask[..., 16:48, 24:60] = True
+    return f1, f2, target, mask
+
+
+def test_budget_arithmetic():
+    assert pairs_per_pass(32, 48, None) is None
+    assert pairs_per_pass(32, 48, 32 * 48 * 2 + 5) == 2
+    assert pairs_per_pass(32, 48, 100) == 1  # never 0
+    assert fit_size(32, 48, None) == (32, 48)
+    assert fit_size(32, 48, 32 * 48) == (32, 48)
+    # a quarter of the pixels: half of each side
+    assert fit_size(32, 48, 32 * 48 // 4) == (16, 24)
+    h, w = fit_size(270, 120, 20000)
+    assert h * w <= 20000 and abs(h / w - 270 / 120) < 0.02
+    mask = torch.tensor([[[[True, False], [False, False]]]])
+    weight = torch.tensor([[[[2., 1.], [1., 0.]]]])
+    assert [float(t) for t in loss_totals(4, None, None)] == [4.]
+    assert [float(t) for t in loss_totals(4, weight, None)] == [4.]
+    assert [float(t) for t in loss_totals(4, None, mask)] == [1., 3.]
+    assert [float(t) for t in loss_totals(4, weight, mask)] == [2., 2.]
+
+
+def test_fit_pairs_scales_flow_values_with_the_image():
+    f1, f2, target, mask = pairs(n=2, size=(32, 48))
+    target[:, 1] = -1.
+    g1, g2, t, w, m = fit_pairs((16, 24), f1, f2, target, None, mask)
+    assert g1.shape == g2.shape == (2, 3, 16, 24) and w is None
+    # (2, -1) px at full size is (1, -0.5) px at half size
+    torch.testing.assert_close(t[:, :, 4, 6], torch.tensor([[1., -.5]] * 2))
+    assert m.dtype == torch.bool and m.shape == (2, 1, 16, 24)
+    assert float(m.float().mean()) == pytest.approx(
+        float(mask.float().mean()), abs=0.02)
+    same = fit_pairs((32, 48), f1, f2, target, None, mask)
+    assert same[0] is f1 and same[2] is target
+
+
+@pytest.mark.parametrize('weighted', [False, True])
+def test_passes_under_a_budget_make_the_same_step(weighted):
+    """A step split into 1-pair passes gives the weights of one 3-pair
+    pass (gradients summed with the step's normalisers). SGD: Adam's
+    g / sqrt(v) would turn float noise of near-zero gradients into lr-size
+    steps."""
+    f1, f2, target, mask = pairs(n=3)
+    weight = torch.rand(3, 1, 64, 96, generator=torch.Generator()
+                        .manual_seed(2)) if weighted else None
+    results = []
+    for max_pixels in (None, 64 * 96):
+        tuner = FlowFinetuner(
+            raft(), passes=2, batch_size=3, sequence_gamma=0.8,
+            max_pixels=max_pixels,
+            optim_wrapper=dict(optimizer=dict(type='SGD', lr=1e-3)))
+        log = tuner.finetune(f1, f2, target, weight=weight, mask=mask)
+        results.append((log, tuner.net.state_dict()))
+    (whole, weights_a), (split, weights_b) = results
+    assert whole['pairs_per_pass'] == 3 and split['pairs_per_pass'] == 1
+    assert whole['steps'] == split['steps'] == 2
+    assert split['losses'] == pytest.approx(whole['losses'], rel=1e-5)
+    initial = raft().state_dict()
+    moved = 0.
+    for key, value in weights_a.items():
+        torch.testing.assert_close(weights_b[key], value, rtol=1e-3,
+                                   atol=1e-5)
+        moved = max(moved, float((value.float() -
+                                  initial[key].float()).abs().max()))
+    assert moved > 1e-3  # the steps moved weights 100x the tolerance
+
+
+def test_pairs_over_the_budget_are_resized_and_still_learn():
+    f1, f2, target, mask = pairs(n=2, size=(96, 144))
+    tuner = FlowFinetuner(raft(), passes=3, batch_size=2,
+                          max_pixels=64 * 96)
+    log = tuner.finetune(f1, f2, target, mask=mask)
+    assert log['pair_size'] == (64, 96) and log['pairs_per_pass'] == 1
+    assert log['losses'][0] > log['losses'][1] > log['losses'][2]
+    with pytest.raises(ValueError, match='max_pixels'):
+        FlowFinetuner(raft(), max_pixels=64 * 32)
+
+
+def test_optimiser_comes_from_the_optim_wrapper_config():
+    from mmengine.optim import OptimWrapper
+    f1, f2, target, _ = pairs(n=1)
+    tuner = FlowFinetuner(
+        raft(), passes=1, batch_size=1, grad_clip=1.0,
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=1e-3,
+                                          momentum=0.9)))
+    tuner.finetune(f1, f2, target)
+    wrapper = tuner._optim_wrapper
+    assert isinstance(wrapper, OptimWrapper)
+    assert isinstance(wrapper.optimizer, torch.optim.SGD)
+    assert wrapper.clip_grad_kwargs == dict(max_norm=1.0)
+    assert tuner.lr == 1e-3
+    # the default: Adam 1e-5; `lr` (the refiner configs' key) overrides
+    default = FlowFinetuner(raft())
+    assert default.lr == 1e-5
+    assert default.optim_wrapper_cfg['optimizer']['type'] == 'Adam'
+    assert FlowFinetuner(raft(), lr=3e-4, optim_wrapper=dict(
+        optimizer=dict(type='SGD', lr=1.))).lr == 3e-4
+    with pytest.raises(ValueError, match='optimizer'):
+        FlowFinetuner(raft(), optim_wrapper=dict(type='OptimWrapper'))

@@ -14,34 +14,15 @@ from typing import Optional, Sequence, Tuple, Union
 import torch
 from torch import Tensor, nn
 
-from mmflowpose.models.flow_tuning.flow_checks import (fb_inconsistent,
-                                                       photometric_error)
 from mmflowpose.models.utils.checks import check_shape
 from mmflowpose.models.utils.sampling import sample_at_points
-from mmflowpose.models.utils.skeleton import Skeleton, load_skeleton
+from mmflowpose.models.utils.skeleton import Skeleton
 from mmflowpose.registry import MODELS
+from .sketch_gate import Frames, compose_sketch, gate_sketch
+from .sketch_joints import (Scores, bbox_diagonal, bone_pairs,
+                            confident_joints, inside_image,
+                            points_along_bones)
 from .sketch_paint import paint_capsules, paint_squares
-
-Frames = Optional[Tuple[Tensor, Tensor]]
-
-
-def _inside(points: Tensor, height: int, width: int) -> Tensor:
-    """(N, J) bool: pixel coordinates inside the image."""
-    x, y = points[..., 0], points[..., 1]
-    return (x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1)
-
-
-def _bone_tensor(bones) -> Tensor:
-    if isinstance(bones, str):
-        bones = load_skeleton(bones)
-    if isinstance(bones, Skeleton):
-        return bones.bone_index()
-    bones = torch.as_tensor(bones, dtype=torch.long)
-    if bones.ndim != 2 or bones.shape[1] != 2 or bones.shape[0] == 0:
-        raise ValueError('bones must be a skeleton name, a Skeleton or an '
-                         '(E, 2) list of joint pairs, got '
-                         f'{tuple(bones.shape)}')
-    return bones.clone()
 
 
 @MODELS.register_module()
@@ -147,7 +128,7 @@ class PoseSketchFlowHead(nn.Module):
         if fb_alpha < 0 or fb_beta < 0:
             raise ValueError('fb_alpha and fb_beta must be >= 0, got '
                              f'{fb_alpha} and {fb_beta}')
-        self.register_buffer('bones', _bone_tensor(bones), persistent=False)
+        self.register_buffer('bones', bone_pairs(bones), persistent=False)
         self.points_per_bone = int(points_per_bone)
         self.square_size = int(square_size)
         self.square_scale = square_scale
@@ -176,33 +157,10 @@ class PoseSketchFlowHead(nn.Module):
     # ------------------------------------------------------------------
     def sample_points(self, joints_t: Tensor, joints_t1: Tensor
                       ) -> Tuple[Tensor, Tensor]:
-        """Points along the bones and their displacements.
-
-        Args:
-            joints_t (Tensor): (N, J, 2) joints at t, px (x, y).
-            joints_t1 (Tensor): (N, J, 2) joints at t+1, px.
-
-        Returns:
-            tuple[Tensor, Tensor]: positions (N, E, K, 2) at t and
-            displacements (N, E, K, 2) in px.
-        """
-        s = torch.linspace(0, 1, self.points_per_bone, dtype=joints_t.dtype,
-                           device=joints_t.device)[:, None]  # (K, 1)
-        disp = joints_t1 - joints_t
-        a, b = self.bones[:, 0], self.bones[:, 1]
-        pos = (1 - s) * joints_t[:, a, None] + s * joints_t[:, b, None]
-        dsp = (1 - s) * disp[:, a, None] + s * disp[:, b, None]
-        return pos, dsp
-
-    @staticmethod
-    def _bbox_diagonal(joints_t: Tensor, joint_ok: Tensor) -> Tensor:
-        """(N,) diagonal of the confident joints' bounding box, px."""
-        big = torch.finfo(joints_t.dtype).max
-        ok = joint_ok[..., None]
-        lo = torch.where(ok, joints_t, big).amin(dim=1)
-        hi = torch.where(ok, joints_t, -big).amax(dim=1)
-        return torch.where(joint_ok.any(1), (hi - lo).norm(dim=-1),
-                           torch.zeros_like(lo[:, 0]))
+        """(N, E, K, 2) points along the bones at t and their (N, E, K, 2)
+        displacements, px (see :func:`points_along_bones`)."""
+        return points_along_bones(joints_t, joints_t1, self.bones,
+                                  self.points_per_bone)
 
     def _square_sizes(self, joints_t: Tensor, joint_ok: Tensor) -> Tensor:
         """Per-item square side S (N,) long."""
@@ -211,7 +169,7 @@ class PoseSketchFlowHead(nn.Module):
                           device=joints_t.device)
         if self.square_scale is None:
             return base
-        diag = self._bbox_diagonal(joints_t, joint_ok)
+        diag = bbox_diagonal(joints_t, joint_ok)
         size = torch.round(diag * self.square_scale).long()
         return size.clamp(min=self.square_size, max=self.max_square_size)
 
@@ -238,7 +196,7 @@ class PoseSketchFlowHead(nn.Module):
               joints_t: Tensor,
               joints_t1: Tensor,
               image_size: Tuple[int, int],
-              scores: Optional[Union[Tensor, Tuple[Tensor, Tensor]]] = None,
+              scores: Scores = None,
               base_flow: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         """The sketch before the pixel gate (see :meth:`forward`).
 
@@ -248,12 +206,13 @@ class PoseSketchFlowHead(nn.Module):
         """
         height, width = self._check(joints_t, joints_t1, image_size,
                                     base_flow)
-        joint_ok = self._joint_confidence(scores, joints_t, joints_t1)
-        joint_ok = joint_ok & _inside(joints_t, height, width) & \
-            _inside(joints_t1, height, width)
+        joint_ok = confident_joints(scores, joints_t, joints_t1,
+                                    self.score_thr)
+        joint_ok = joint_ok & inside_image(joints_t, height, width) & \
+            inside_image(joints_t1, height, width)
         bone_ok = joint_ok[:, self.bones].all(-1)  # (N, E)
         if self.limb_scale is not None:
-            diag = self._bbox_diagonal(joints_t, joint_ok)
+            diag = bbox_diagonal(joints_t, joint_ok)
             radius = (diag * self.limb_scale).clamp(self.min_radius,
                                                     self.max_radius)
             sketch, mask = paint_capsules(joints_t, joints_t1, self.bones,
@@ -282,59 +241,18 @@ class PoseSketchFlowHead(nn.Module):
              base_flow: Tensor,
              frames: Frames = None,
              backward_flow: Optional[Tensor] = None) -> Tensor:
-        """Keep the sketch pixels where the pose beats the network's flow.
-
-        The base flow is distrusted where its forward-backward check fails
-        (``backward_flow`` given) or its local warping error exceeds
-        ``photo_thr`` (``frames`` given); with neither test available every
-        pixel is distrusted. With ``frames`` and ``photo_gain``, a pixel is
-        kept only if the sketch also warps frame t+1 onto frame t better
-        than the base flow there.
-
-        Args:
-            sketch (Tensor): (N, 2, H, W) sketch flow, px.
-            mask (Tensor): (N, 1, H, W) bool sketch mask.
-            base_flow (Tensor): (N, 2, H, W) network flow t -> t+1, px.
-            frames (tuple[Tensor, Tensor], optional): (N, 3, H, W) frames
-                at t and t+1, 0-255. Defaults to None.
-            backward_flow (Tensor, optional): (N, 2, H, W) network flow
-                t+1 -> t, px. Defaults to None.
-
-        Returns:
-            Tensor: (N, 1, H, W) bool gated mask.
-        """
-        check_shape(base_flow, ['N', 2, 'H', 'W'], 'base_flow')
-        check_shape(mask, [base_flow.shape[0], 1, *base_flow.shape[-2:]],
-                    'mask')
-        base = base_flow.to(sketch.dtype)
-        distrust = None
-        if backward_flow is not None:
-            check_shape(backward_flow, list(base_flow.shape), 'backward_flow')
-            distrust = fb_inconsistent(base, backward_flow.to(base),
-                                       self.fb_alpha, self.fb_beta)
-        if frames is not None:
-            frame1, frame2 = frames
-            check_shape(frame1, [base.shape[0], 3, *base.shape[-2:]],
-                        'frames[0]')
-            err_base, _ = photometric_error(frame1, frame2, base,
-                                            self.photo_window)
-            if self.photo_thr is not None:
-                high = err_base > self.photo_thr
-                distrust = high if distrust is None else distrust | high
-        if distrust is not None:
-            mask = mask & distrust
-        if frames is not None and self.photo_gain:
-            composed = torch.where(mask, sketch, base)
-            err_sketch, _ = photometric_error(frame1, frame2, composed,
-                                              self.photo_window)
-            mask = mask & (err_sketch < err_base)
-        return mask
+        """(N, 1, H, W) mask of the sketch pixels where the pose beats the
+        network's flow, with this head's thresholds (see
+        :func:`gate_sketch`)."""
+        return gate_sketch(sketch, mask, base_flow, frames, backward_flow,
+                           self.photo_thr, self.photo_window,
+                           self.photo_gain, self.fb_alpha, self.fb_beta)
 
     def forward(self,
                 joints_t: Tensor,
                 joints_t1: Tensor,
                 image_size: Tuple[int, int],
-                scores: Optional[Union[Tensor, Tuple[Tensor, Tensor]]] = None,
+                scores: Scores = None,
                 base_flow: Optional[Tensor] = None,
                 frames: Frames = None,
                 backward_flow: Optional[Tensor] = None
@@ -370,45 +288,16 @@ class PoseSketchFlowHead(nn.Module):
             sketch = sketch * mask.to(sketch.dtype)
         return sketch, mask
 
-    def _joint_confidence(self, scores, joints_t, joints_t1) -> Tensor:
-        finite = torch.isfinite(joints_t).all(-1) & \
-            torch.isfinite(joints_t1).all(-1)
-        if scores is None:
-            return finite
-        if isinstance(scores, (tuple, list)):
-            if len(scores) != 2:
-                raise ValueError('scores must be an (N, J) tensor or a pair '
-                                 f'of them, got {len(scores)} items')
-            for name, value in zip(('scores[0]', 'scores[1]'), scores):
-                check_shape(value, list(joints_t.shape[:2]), name)
-            return finite & (scores[0] >= self.score_thr) & \
-                (scores[1] >= self.score_thr)
-        check_shape(scores, list(joints_t.shape[:2]), 'scores')
-        return finite & (scores >= self.score_thr)
-
     @staticmethod
     def compose(base_flow: Tensor, sketch: Tensor, mask: Tensor) -> Tensor:
-        """Target flow: the sketch where the mask is set, else base flow.
-
-        Args:
-            base_flow (Tensor): (N, 2, H, W) network flow, px.
-            sketch (Tensor): (N, 2, H, W) sketch flow, px.
-            mask (Tensor): (N, 1, H, W) bool sketch mask.
-
-        Returns:
-            Tensor: (N, 2, H, W) target flow in px.
-        """
-        check_shape(base_flow, ['N', 2, 'H', 'W'], 'base_flow')
-        check_shape(sketch, list(base_flow.shape), 'sketch')
-        check_shape(mask, [base_flow.shape[0], 1, *base_flow.shape[2:]],
-                    'mask')
-        return torch.where(mask.bool(), sketch.to(base_flow.dtype), base_flow)
+        """(N, 2, H, W) target flow, see :func:`compose_sketch`."""
+        return compose_sketch(base_flow, sketch, mask)
 
     def predict(self,
                 base_flow: Tensor,
                 joints_t: Tensor,
                 joints_t1: Tensor,
-                scores: Optional[Union[Tensor, Tuple[Tensor, Tensor]]] = None,
+                scores: Scores = None,
                 frames: Frames = None,
                 backward_flow: Optional[Tensor] = None
                 ) -> Tuple[Tensor, Tensor]:

@@ -1,6 +1,7 @@
-from .frame_estimators import (BLAZEPOSE_IDS, NUM_JOINTS, BasePoseEstimator,
-                               MediaPipePoseEstimator, MMPoseLiftingEstimator,
-                               build_pose_estimator, empty_estimate)
+from .estimator_base import (NUM_JOINTS, BasePoseEstimator,
+                             build_pose_estimator, empty_estimate)
+from .mediapipe_estimator import BLAZEPOSE_IDS, MediaPipePoseEstimator
+from .mmpose_inferencer_estimator import MMPoseLiftingEstimator
 from .mmpose_lifter import MMPoseLifter
 
 __all__ = [

@@ -7,9 +7,11 @@ import cv2
 import numpy as np
 import pytest
 
-from mmflowpose.models.pose_estimators.frame_estimators import (
-    BLAZEPOSE_IDS, MediaPipePoseEstimator, MMPoseLiftingEstimator,
-    blazepose_mapping_matrix, blazepose_to_h36m, build_pose_estimator)
+from mmflowpose.models.pose_estimators import (MMPoseLiftingEstimator,
+                                               build_pose_estimator)
+from mmflowpose.models.pose_estimators.mediapipe_estimator import (
+    BLAZEPOSE_IDS, MediaPipePoseEstimator, blazepose_mapping_matrix,
+    blazepose_to_h36m)
 from mmflowpose.models.utils.skeleton import load_skeleton
 from mmflowpose.registry import MODELS
 

@@ -1,0 +1,196 @@
+"""BlazePose (mediapipe) as an initial pose estimator, mapped to H36M-17.
+
+See :mod:`.estimator_base` for the estimate's layout and axes.
+"""
+from typing import Dict
+
+import numpy as np
+
+from mmflowpose.registry import MODELS
+from .estimator_base import (NUM_JOINTS, BasePoseEstimator, check_frames,
+                             empty_estimate)
+
+#: BlazePose landmark ids used by :data:`BLAZEPOSE_TO_H36M`.
+BLAZEPOSE_IDS = dict(
+    nose=0, left_ear=7, right_ear=8, left_shoulder=11, right_shoulder=12,
+    left_elbow=13, right_elbow=14, left_wrist=15, right_wrist=16,
+    left_hip=23, right_hip=24, left_knee=25, right_knee=26, left_ankle=27,
+    right_ankle=28)
+
+#: H36M-17 joint -> BlazePose landmarks whose mean gives it. ``spine`` is
+#: the midpoint of the hip centre and the shoulder centre (as mmpose's
+#: COCO -> H36M conversion does). ``neck_base`` is the nose, again as in
+#: mmpose's COCO conversion, so a lifter trained on converted COCO detections
+#: sees the same convention. ``head`` is the midpoint of the ears (centre of
+#: the skull). H36M "foot" joints are the ankles.
+BLAZEPOSE_TO_H36M = (
+    ('root', ('left_hip', 'right_hip')),
+    ('right_hip', ('right_hip', )),
+    ('right_knee', ('right_knee', )),
+    ('right_foot', ('right_ankle', )),
+    ('left_hip', ('left_hip', )),
+    ('left_knee', ('left_knee', )),
+    ('left_foot', ('left_ankle', )),
+    ('spine', ('left_hip', 'right_hip', 'left_shoulder', 'right_shoulder')),
+    ('thorax', ('left_shoulder', 'right_shoulder')),
+    ('neck_base', ('nose', )),
+    ('head', ('left_ear', 'right_ear')),
+    ('left_shoulder', ('left_shoulder', )),
+    ('left_elbow', ('left_elbow', )),
+    ('left_wrist', ('left_wrist', )),
+    ('right_shoulder', ('right_shoulder', )),
+    ('right_elbow', ('right_elbow', )),
+    ('right_wrist', ('right_wrist', )),
+)
+
+MEDIAPIPE_HINT = ('mediapipe is not installed: run `make install-demo` (it '
+                  'installs mediapipe==0.10.21 without its jax dependency, '
+                  'see requirements/demo-nodeps.txt)')
+
+
+def blazepose_mapping_matrix() -> np.ndarray:
+    """(17, 33) averaging matrix from BlazePose landmarks to H36M-17.
+
+    Row j holds equal weights on the landmarks listed for joint j in
+    :data:`BLAZEPOSE_TO_H36M` (the spine row averages the four hips and
+    shoulders, which equals the midpoint of the hip and shoulder centres).
+    """
+    matrix = np.zeros((NUM_JOINTS, 33), dtype=np.float64)
+    for j, (_, sources) in enumerate(BLAZEPOSE_TO_H36M):
+        for name in sources:
+            matrix[j, BLAZEPOSE_IDS[name]] = 1.0 / len(sources)
+    return matrix
+
+
+def blazepose_to_h36m(landmarks: np.ndarray,
+                      visibility: np.ndarray) -> tuple:
+    """Map BlazePose landmarks to H36M-17.
+
+    Args:
+        landmarks (np.ndarray): (..., 33, C) coordinates (C = 2 or 3).
+        visibility (np.ndarray): (..., 33) scores in [0, 1].
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: (..., 17, C) joints and (..., 17)
+        scores; a derived joint gets the lowest score of its sources.
+    """
+    if landmarks.shape[-2] != 33 or visibility.shape[-1] != 33:
+        raise ValueError('BlazePose gives 33 landmarks, got landmarks '
+                         f'{landmarks.shape} and visibility '
+                         f'{visibility.shape}')
+    joints = np.einsum('jl,...lc->...jc', blazepose_mapping_matrix(),
+                       landmarks)
+    scores = np.stack([
+        np.min(np.stack([visibility[..., BLAZEPOSE_IDS[n]] for n in src], -1),
+               -1) for _, src in BLAZEPOSE_TO_H36M
+    ], -1)
+    return joints, np.clip(scores, 0.0, 1.0)
+
+
+@MODELS.register_module()
+class MediaPipePoseEstimator(BasePoseEstimator):
+    """BlazePose (mediapipe legacy ``solutions.pose``) mapped to H36M-17.
+
+    2D keypoints come from ``pose_landmarks`` (normalised image coordinates
+    times width/height); 3D from ``pose_world_landmarks``: metres, origin at
+    the hip midpoint, x right, y down, z away from the camera, i.e. the axes
+    of H36M camera coordinates, so no axis flip is applied. The result is
+    made exactly root-relative by subtracting the mapped root. Scores are
+    BlazePose's per-landmark ``visibility`` (``presence`` is not filled by
+    the legacy API).
+
+    Args:
+        static_image_mode (bool): detect the person in every frame (for
+            unrelated images) instead of tracking through a video.
+            Defaults to False.
+        model_complexity (int): BlazePose model; only 1 (the "full" model)
+            ships in the mediapipe 0.10.21 wheel, 0 and 2 are downloaded on
+            first use. Defaults to 1.
+        min_detection_confidence (float): person detector threshold.
+            Defaults to 0.5.
+        min_tracking_confidence (float): landmark tracking threshold.
+            Defaults to 0.5.
+        smooth_landmarks (bool): mediapipe's temporal filter (video mode
+            only). Defaults to True.
+    """
+
+    def __init__(self,
+                 static_image_mode: bool = False,
+                 model_complexity: int = 1,
+                 min_detection_confidence: float = 0.5,
+                 min_tracking_confidence: float = 0.5,
+                 smooth_landmarks: bool = True) -> None:
+        if model_complexity not in (0, 1, 2):
+            raise ValueError('model_complexity must be 0, 1 or 2, got '
+                             f'{model_complexity!r}')
+        for name, value in (('min_detection_confidence',
+                             min_detection_confidence),
+                            ('min_tracking_confidence',
+                             min_tracking_confidence)):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f'{name} must be in [0, 1], got {value!r}')
+        self.options = dict(
+            static_image_mode=bool(static_image_mode),
+            model_complexity=int(model_complexity),
+            smooth_landmarks=bool(smooth_landmarks),
+            min_detection_confidence=float(min_detection_confidence),
+            min_tracking_confidence=float(min_tracking_confidence))
+        self._pose = None
+
+    @staticmethod
+    def _import_mediapipe():
+        try:
+            import mediapipe
+            return mediapipe.solutions.pose
+        except ImportError as error:
+            raise ImportError(MEDIAPIPE_HINT) from error
+        except AttributeError as error:  # mediapipe >= 0.10.30
+            raise ImportError(
+                'this mediapipe has no legacy `solutions.pose` API (removed '
+                'in 0.10.30); ' + MEDIAPIPE_HINT) from error
+
+    def _graph(self):
+        if self._pose is None:
+            mp_pose = self._import_mediapipe()
+            self._pose = mp_pose.Pose(**self.options)
+        return self._pose
+
+    def reset(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pose is not None:
+            self._pose.close()
+            self._pose = None
+
+    def estimate(self, frames: np.ndarray) -> Dict[str, np.ndarray]:
+        """Run BlazePose on each frame.
+
+        Args:
+            frames (np.ndarray): (T, H, W, 3) uint8 RGB.
+
+        Returns:
+            dict: ``keypoints_2d`` (T, 17, 2) px, ``keypoint_scores``
+            (T, 17), ``pose3d`` (T, 17, 3) metres root-relative; float32.
+        """
+        frames = check_frames(frames)
+        num_frames, height, width = frames.shape[:3]
+        graph = self._graph()
+        out = empty_estimate(num_frames)
+        for t in range(num_frames):
+            result = graph.process(np.ascontiguousarray(frames[t]))
+            if result.pose_landmarks is None or \
+                    result.pose_world_landmarks is None:
+                continue
+            image = np.array([(p.x * width, p.y * height, p.visibility)
+                              for p in result.pose_landmarks.landmark])
+            world = np.array([(p.x, p.y, p.z)
+                              for p in result.pose_world_landmarks.landmark])
+            if not (np.isfinite(image).all() and np.isfinite(world).all()):
+                continue
+            kpt2d, scores = blazepose_to_h36m(image[:, :2], image[:, 2])
+            pose3d, _ = blazepose_to_h36m(world, image[:, 2])
+            out['keypoints_2d'][t] = kpt2d
+            out['keypoint_scores'][t] = scores
+            out['pose3d'][t] = pose3d - pose3d[:1]
+        return out

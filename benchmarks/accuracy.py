@@ -12,7 +12,7 @@ ground-truth projections plus white noise whose std is a fixed fraction of
 the image height (``det_std_rel``), so the detector is equally good at any
 resolution. Initial 3D poses come from the trained lifter on those
 detections (headline) or from the noise model of
-``mmflowpose/datasets/estimate_noise.py``.
+``mmflowpose/datasets/synthetic/estimate_noise.py``.
 
 Validation clips are cut from the training motions by the same rule as
 the test clips (evenly spaced starts, the same length and image size,
@@ -221,7 +221,7 @@ def find_trained(folder=CHECKPOINTS):
 def motion_step(motion):
     if motion.startswith('procedural'):
         return 1
-    from mmflowpose.datasets.mocap import load_mocap
+    from mmflowpose.datasets.synthetic.mocap import load_mocap
     return max(1, int(round(load_mocap(motion)['fps'] / FPS)))
 
 
@@ -242,7 +242,7 @@ def iter_clips(motions, per_motion, settings, seed, max_motions=None):
     """:func:`make_clips` one clip at a time (a rendered clip at 384x512
     holds ~100 MB of frames and flows: they are not all kept)."""
     from mmflowpose.datasets import SyntheticClipDataset
-    from mmflowpose.datasets.mocap import load_mocap
+    from mmflowpose.datasets.synthetic.mocap import load_mocap
     size = settings['image_size']
     noise = dict(det_std=settings['det_std_rel'] * size[0])
     for m_id, motion in enumerate(motions[:max_motions]):
@@ -274,10 +274,9 @@ def make_pose_clips(motions, per_motion, settings, seed, max_motions=None):
     They only tune smoothers and calibrate 3D noise levels, so rendering
     them (the benchmark's most expensive step) would add nothing.
     """
-    from mmflowpose.datasets.estimate_noise import simulate_estimates
-    from mmflowpose.datasets.mocap import load_mocap
-    from mmflowpose.datasets.synthetic.camera import make_camera, project
-    from mmflowpose.datasets.synthetic.clip import VIEWPOINTS
+    from mmflowpose.datasets.synthetic import (VIEWPOINTS, load_mocap,
+                                               make_camera, project,
+                                               simulate_estimates)
     clips = []
     size = settings['image_size']
     noise = dict(det_std=settings['det_std_rel'] * size[0])

@@ -213,7 +213,7 @@ def speed(args):
 def load_clips(split, num_clips, num_frames, image_size, seed=0):
     """Rendered clips: ``num_clips`` from the split's motions."""
     from mmflowpose.datasets import SyntheticClipDataset
-    from mmflowpose.datasets.mocap import load_mocap
+    from mmflowpose.datasets.synthetic.mocap import load_mocap
     motions = SPLITS[split]
     clips = []
     per_motion = max(1, -(-num_clips // len(motions)))

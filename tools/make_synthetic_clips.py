@@ -18,9 +18,8 @@ import re
 import sys
 import time
 
-from mmflowpose.datasets.mocap import load_mocap
-from mmflowpose.datasets.synthetic import (KINDS, make_clip, write_h36m,
-                                           write_sintel)
+from mmflowpose.datasets.synthetic import (KINDS, load_mocap, make_clip,
+                                           write_h36m, write_sintel)
 
 
 def parse_args(argv=None):

@@ -7,7 +7,7 @@ Example::
         --out checkpoints/raft-small_synthetic.pth
 
 First the config's ``flow_cache`` clips are rendered into ``data_root``
-with :func:`~mmflowpose.datasets.synthetic_flow.render_flow_cache` (clips
+with :func:`~mmflowpose.datasets.synthetic.render_flow_cache` (clips
 already there are kept). Then mmflow's own training path runs
 (``Runner.train()``, ``RAFT.loss`` with ``SequenceLoss``, AdamW,
 OneCycleLR). Afterwards the final weights are validated, the zero-flow EPE
@@ -102,7 +102,7 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     from mmengine.runner import Runner
 
-    from mmflowpose.datasets.synthetic_flow import render_flow_cache
+    from mmflowpose.datasets.synthetic import render_flow_cache
     from mmflowpose.utils.checkpoint import save_checkpoint_atomic
     from mmflowpose.utils.setup_env import register_all_modules
     register_all_modules()

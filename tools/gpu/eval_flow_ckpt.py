@@ -27,8 +27,8 @@ def main(argv=None):
     from mmengine.config import Config
 
     from mmflowpose.apis import init_model
-    from mmflowpose.datasets.synthetic_flow import (SyntheticFlowDataset,
-                                                    render_flow_cache)
+    from mmflowpose.datasets.synthetic import (SyntheticFlowDataset,
+                                               render_flow_cache)
     from mmflowpose.utils.setup_env import register_all_modules
     register_all_modules()
     cfg = Config.fromfile(args.config)

@@ -29,7 +29,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     from mmengine.config import Config
 
-    from mmflowpose.datasets.mocap import load_mocap
+    from mmflowpose.datasets.synthetic import load_mocap
     os.makedirs(args.job, exist_ok=True)
     cfg = Config.fromfile(args.config)
     with open(osp.join(args.job, 'model_cfg.json'), 'w') as f:

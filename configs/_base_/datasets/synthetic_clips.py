@@ -3,8 +3,9 @@
 # jacks, not seen by the shipped networks' training runs with these seeds),
 # seen by a perspective camera, with exact 3D joints, dense flow, occlusion
 # and person masks. The 2D detections and initial 3D of each clip come from
-# the estimator-noise model (datasets/estimate_noise.py); configs with a
-# lifter in `pose_estimators` lift the noisy 2D detections instead.
+# the estimator-noise model (datasets/synthetic/estimate_noise.py);
+# configs with a lifter in `pose_estimators` lift the noisy 2D detections
+# instead.
 _base_ = ['./clip_evaluators.py']
 
 dataset_type = 'SyntheticClipDataset'

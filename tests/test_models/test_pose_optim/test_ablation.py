@@ -22,7 +22,7 @@ def _gt_clip(fixtures_root, T=60):
     path = osp.join(fixtures_root, 'mocap', 'usc_cs520_starter',
                     '07_05-walk.amc')
     try:
-        from mmflowpose.datasets.mocap import load_mocap
+        from mmflowpose.datasets.synthetic import load_mocap
         joints = torch.from_numpy(load_mocap(path)['joints']).double()
         joints = joints[::2][:T]  # 60 fps
     except (ImportError, FileNotFoundError, OSError):

@@ -12,7 +12,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from mmflowpose.registry import DATASETS
-from .clip_utils import joint_flow_from_keypoints
+from ..clip_utils import joint_flow_from_keypoints
 from .estimate_noise import simulate_estimates
 
 
@@ -94,7 +94,7 @@ class SyntheticClipDataset(BaseDataset):
             source=name)
 
     def prepare_data(self, idx: int) -> Dict:
-        from .synthetic import make_clip
+        from .clip import make_clip
         info = self.get_data_info(idx)
         clip = make_clip(
             self._motion(info['motion'], info['seed']),

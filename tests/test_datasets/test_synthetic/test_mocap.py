@@ -1,10 +1,12 @@
 import numpy as np
 import pytest
 
-from mmflowpose.datasets.mocap import (H36M_JOINT_NAMES, H36M_MAPPINGS,
-                                       MocapFormatError, euler_to_matrix,
-                                       load_mocap, read_amc, read_asf,
-                                       read_bvh)
+from mmflowpose.datasets.synthetic.mocap import (H36M_JOINT_NAMES,
+                                                 H36M_MAPPINGS,
+                                                 MocapFormatError,
+                                                 euler_to_matrix, load_mocap,
+                                                 read_amc, read_asf,
+                                                 read_bvh)
 from mmflowpose.models.utils.skeleton import load_skeleton
 
 WALK_AMC = ('mocap', 'usc_cs520_starter', '07_05-walk.amc')

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from mmflowpose.datasets.mocap_lifting import (DEFAULT_CAMERA_RANGES,
-                                               MocapLiftingDataset,
-                                               resample_motion, sample_camera)
+from mmflowpose.datasets.synthetic.mocap_lifting import (
+    DEFAULT_CAMERA_RANGES, MocapLiftingDataset, resample_motion,
+    sample_camera)
 from mmflowpose.registry import DATASETS
 
 H36M_KEYS = ('keypoints', 'keypoints_visible', 'keypoints_3d',

@@ -5,8 +5,8 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from mmflowpose.datasets.synthetic_flow import (SyntheticFlowDataset,
-                                                render_flow_cache)
+from mmflowpose.datasets.synthetic.flow_dataset import (
+    SyntheticFlowDataset, render_flow_cache)
 from mmflowpose.registry import DATASETS
 
 SIZE = (32, 48)

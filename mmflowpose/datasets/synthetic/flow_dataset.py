@@ -82,7 +82,7 @@ def render_flow_cache(root: str,
         ``camera``, ``seed``.
     """
     from .mocap import load_mocap
-    from .synthetic import make_clip
+    from .clip import make_clip
     if frames_per_clip < 2:
         raise ValueError(f'frames_per_clip must be >= 2, got '
                          f'{frames_per_clip}')
@@ -179,7 +179,7 @@ class SyntheticFlowDataset(BaseDataset):
         if not osp.isdir(folder):
             raise FileNotFoundError(
                 f'synthetic flow cache {folder!r} not found; render it with '
-                'mmflowpose.datasets.synthetic_flow.render_flow_cache '
+                'mmflowpose.datasets.synthetic.render_flow_cache '
                 '(tools/train_flow.py does it)')
         if max_pairs is not None and max_pairs < 1:
             raise ValueError(f'max_pairs must be >= 1, got {max_pairs}')

@@ -1,7 +1,7 @@
 """2D -> 3D lifting samples made from motion capture and random cameras.
 
 :class:`MocapLiftingDataset` turns world-space H36M-17 motions (CMU mocap
-read by :func:`~mmflowpose.datasets.mocap.load_mocap`, or procedural
+read by :func:`~mmflowpose.datasets.synthetic.mocap.load_mocap`, or procedural
 motions) into the per-sample dicts mmpose's ``Human36mDataset`` produces,
 so mmpose's lifting pipeline (``GenerateTarget`` with the
 ``VideoPoseLifting`` codec, ``PackPoseInputs``) and ``PoseLifter`` train on
@@ -32,8 +32,8 @@ from mmengine.dataset import BaseDataset
 
 from mmflowpose.registry import DATASETS
 from .mocap import load_mocap
-from .synthetic.camera import look_at
-from .synthetic.motion import KINDS, procedural_motion
+from .camera import look_at
+from .motion import KINDS, procedural_motion
 
 #: Default camera ranges: H36M-like (1000 px images, f ~ 1145 px, subject
 #: 4.4-6.9 m away) widened to other distances, heights and lenses.

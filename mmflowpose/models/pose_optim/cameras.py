@@ -231,3 +231,20 @@ def camera_result(cam: Tensor, mode: str,
     out = {k: v for k, v in dict(camera_in).items() if k != 'translation'}
     out['translation'] = cam
     return out
+
+
+def project_result(result: Dict, mode: str) -> Tensor:
+    """(B, T, J, 2) px projections of a :meth:`PoseOptimizer.optimize`
+    result, through the same camera model the objective used (distortion
+    and extrinsics included).
+
+    Args:
+        result (dict): ``pose`` (B, T, J, 3) and ``camera`` ((B, T, 3) weak
+            camera, or the perspective camera dict with ``translation``).
+        mode (str): ``'weak'`` or ``'perspective'``.
+    """
+    pose, camera = result['pose'], result['camera']
+    if mode == 'weak':
+        return project_joints(pose, camera, {}, mode)
+    fields = camera_fields(camera, mode, pose)
+    return project_joints(pose, fields['translation'], fields, mode)

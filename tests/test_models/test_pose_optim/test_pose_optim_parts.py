@@ -198,3 +198,30 @@ def test_optimiser_config_errors_and_lr():
         MODELS.build(dict(type='PoseOptimizer', optim_wrapper=dict(lr=1)))
     with pytest.raises(TypeError):
         MODELS.build(dict(type='PoseOptimizer', lr=1e-3))  # no second route
+
+
+def test_project_result_uses_distortion_and_extrinsics():
+    """A result's projection equals the objective's: on an exact problem
+    with R/T and radial distortion it lands on the detections."""
+    from mmflowpose.models.pose_optim.cameras import project_result
+    gen = torch.Generator().manual_seed(0)
+    pose = torch.randn(1, 3, 17, 3, generator=gen, dtype=torch.float64) * .2
+    pose = pose - pose[..., :1, :]
+    c, s = 0.6, 0.8
+    R = torch.tensor([[c, 0, s], [0, 1., 0], [-s, 0, c]], dtype=pose.dtype)
+    T = torch.tensor([0.3, -0.1, 0.2], dtype=pose.dtype)
+    camera = dict(focal=torch.tensor([500., 500.]),
+                  center=torch.tensor([64., 48.]),
+                  radial=torch.tensor([0.05]), R=R, T=T,
+                  translation=torch.tensor([0., 0., 4.]).expand(1, 3, 3))
+    data = camera_fields(camera, 'perspective', pose)
+    kp = project_joints(pose, data['translation'], data, 'perspective')
+    got = project_result(dict(pose=pose, camera=camera), 'perspective')
+    assert torch.allclose(got, kp)
+    # without the extrinsics the points would be elsewhere
+    plain = project_perspective(pose + data['translation'][..., None, :],
+                                camera['focal'], camera['center'])
+    assert (plain - kp).abs().max() > 10
+    weak = torch.tensor([100., 5., 6.]).expand(1, 3, 3).to(pose)
+    got = project_result(dict(pose=pose, camera=weak), 'weak')
+    assert torch.allclose(got, 100 * pose[..., :2] + weak[..., None, 1:])

@@ -41,7 +41,7 @@ class PoseOptimizer(nn.Module):
     - ``'weak'``: per-frame ``(s, tx, ty)`` (px/m, px), initialised by
       :func:`fit_weak_perspective` unless given. It is optimised as
       ``cam0 + s_ref * delta`` with ``s_ref`` the clip's median initial
-      scale, so one Adam step moves the camera about as many pixels as a
+      scale, so one optimiser step moves the camera about as many pixels as a
       1 mm pose step (in raw pixels it would barely move, design.md).
     - ``'perspective'``: fixed intrinsics (focal, centre, optional
       distortion and extrinsics ``R``, ``T`` in the H36M convention) and an
@@ -72,7 +72,8 @@ class PoseOptimizer(nn.Module):
             solver, built from the OPTIMIZERS registry per window group.
             Defaults to ``dict(optimizer=dict(type='Adam', lr=1e-3))``
             (the paper's).
-        max_steps (int): most Adam steps per window group. Defaults to 1500.
+        max_steps (int): most optimiser steps per window group. Defaults to
+            1500.
         min_steps (int): no early stop before this step. Defaults to 50.
         check_every (int): steps between early-stop checks and history
             entries. Defaults to 10.
@@ -270,8 +271,8 @@ class PoseOptimizer(nn.Module):
             camera dict with the optimised ``translation`` (B, T, 3)),
             ``pose_camera`` (perspective only: ``pose + translation``),
             ``history`` (list of dicts: group, step, loss and terms every
-            ``check_every`` steps) and ``steps`` (list of Adam steps run per
-            window group).
+            ``check_every`` steps) and ``steps`` (list of optimiser steps run
+            per window group).
         """
         T = init_pose.shape[1] if init_pose.dim() == 4 else 0
         if not (anchor_scale >= 0 and math.isfinite(anchor_scale)):

@@ -15,6 +15,7 @@ import numpy as np
 from mmengine.logging import print_log
 
 from mmflowpose.models.pose_estimators import NUM_JOINTS, empty_estimate
+from .refiner_arrays import refine_arrays
 
 # the per-frame fields of a refiner result the records read
 RESULT_KEYS = ('pose3d_init', 'pose3d', 'flow_init', 'flow', 'sketch_mask')
@@ -188,8 +189,8 @@ class WindowStream:
         if timer is not None and self.progress is not None:
             timer.callback = self.progress.stage
         tic = time.perf_counter()
-        result = self.refiner.refine_clip(
-            clip, estimate['keypoints_2d'].astype(np.float32),
+        result = refine_arrays(
+            self.refiner, clip, estimate['keypoints_2d'].astype(np.float32),
             estimate['keypoint_scores'].astype(np.float32),
             estimate['pose3d'].astype(np.float32))
         self._clock('refine', tic)

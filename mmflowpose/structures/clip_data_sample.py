@@ -50,8 +50,10 @@ STACKED = ('pred_pose3d', 'pred_keypoints_2d', 'pred_camera', 'pred_flow',
 #: camera metainfo entries that are arrays (``w``, ``h`` are ints)
 CAMERA_FIELDS = ('f', 'c', 'k', 'p', 'R', 'T')
 
-_NDIM = {name: layout.split(')')[0].count(',') + 1
-         for name, (layout, _) in FIELDS.items()}
+_NDIM = {
+    name: len([d for d in layout[1:layout.index(')')].split(',') if d.strip()])
+    for name, (layout, _) in FIELDS.items()
+}
 
 
 def check_field(name: str, value, clip: str = '') -> None:

@@ -18,9 +18,10 @@ no forward flow: its flow panels are blank (grey), so the grid keeps its
 size. Panels: see :mod:`.pose3d_panel`, :mod:`.flow_colours`,
 :mod:`.sketch_panel`.
 """
-from typing import Dict, Optional, Tuple
+from typing import Optional, Tuple
 
 import numpy as np
+import torch
 from mmengine.visualization import Visualizer
 
 from mmflowpose.registry import VISUALIZERS
@@ -231,63 +232,59 @@ class FlowPoseVisualizer(Visualizer):
              np.concatenate(bottom, axis=1)],
             axis=0)
 
-    def draw_clip(self,
-                  frames: np.ndarray,
-                  estimate: Dict,
-                  result: Optional[Dict],
-                  start: int = 0,
-                  ground_truth: Optional[Dict] = None):
-        """Yield the grid of each frame of a clip.
+    def draw_clip(self, frames, sample, start: int = 0):
+        """Yield the grid of each frame of a refined clip.
+
+        The drawing edge: tensors become channel-last host arrays here,
+        one frame at a time.
 
         Args:
-            frames (np.ndarray): (T, H, W, 3) uint8 RGB.
-            estimate (dict): ``keypoints_2d`` (T, J, 2), ``keypoint_scores``
-                (T, J) of the initial estimator.
-            result (dict, optional): ``refine_clip`` output (``pose3d_init``,
-                ``pose3d`` (T, J, 3), ``flow_init``, ``flow`` (T-1, H, W, 2),
-                ``sketch_mask`` (T-1, H, W), ``keypoints_2d_refined``
-                (T, J, 2) the sketch was drawn from); None draws poses from
-                ``estimate['pose3d']`` and no flow.
+            frames (Tensor | np.ndarray): (T, 3, H, W) uint8 RGB, the
+                clip's packed input.
+            sample (ClipDataSample | dict): the refiner's output:
+                ``keypoint_scores`` (T, J), ``keypoints_2d`` (T, J, 2),
+                ``pred_pose3d`` (C+1, T, J, 3) and optionally ``pred_flow``
+                (C+1, P, 2, H, W), ``pred_sketch_mask`` (C+1, P, H, W),
+                ``pred_keypoints_2d`` (C+1, T, J, 2) (the sketch was drawn
+                from the last), plus any ground truth ``gt_pose3d``,
+                ``gt_flow`` (P, 2, H, W), ``gt_flow_valid``, ``human_mask``.
             start (int): index of the first frame, for the titles.
-            ground_truth (dict, optional): any of ``gt_pose3d`` (T, J, 3),
-                ``gt_flow`` (T-1, H, W, 2), ``gt_flow_valid`` (T-1, H, W),
-                ``human_mask`` (T, H, W).
 
         Yields:
             np.ndarray: one grid per frame (see :meth:`draw_frame`).
         """
-        num_frames = len(frames)
-        truth = dict(ground_truth or {})
-        with_epe = truth.get('gt_flow') is not None and result is not None
+        images = torch.as_tensor(frames).permute(0, 2, 3, 1)
+        with_epe = sample.get('gt_flow') is not None and \
+            sample.get('pred_flow') is not None
 
-        def at(source, key, t):
-            value = source.get(key) if source else None
-            return None if value is None or t >= len(value) else value[t]
+        def at(key, t, cycle=None):
+            value = sample.get(key)
+            if value is None or t >= value.shape[0 if cycle is None else 1]:
+                return None
+            value = torch.as_tensor(value if cycle is None else value[cycle])
+            value = value[t].detach().cpu()
+            return (value.movedim(0, -1) if key.endswith('flow') else
+                    value).numpy()
 
-        for t in range(num_frames):
-            pair = t < num_frames - 1
-            if result is None:
-                init = after = estimate['pose3d'][t]
-                flows = dict()
-            else:
-                init, after = result['pose3d_init'][t], result['pose3d'][t]
-                flows = {
-                    k: at(result, k, t) if pair else None
-                    for k in ('flow_init', 'flow', 'sketch_mask')
-                }
-                refined_2d = result.get('keypoints_2d_refined')
-                if pair and refined_2d is not None:
-                    flows['sketch_keypoints'] = np.asarray(refined_2d)[t:t + 2]
+        refined_2d = sample.get('pred_keypoints_2d')
+        for t in range(len(images)):
+            pair = t < len(images) - 1
+            sketch = None
+            if pair and refined_2d is not None:
+                sketch = refined_2d[-1][t:t + 2].detach().cpu().numpy()
             yield self.draw_frame(
-                frames[t],
-                estimate['keypoints_2d'][t],
-                estimate['keypoint_scores'][t],
-                init,
-                after,
+                images[t].cpu().numpy(),
+                at('keypoints_2d', t),
+                at('keypoint_scores', t),
+                at('pred_pose3d', t, 0),
+                at('pred_pose3d', t, -1),
+                flow_init=at('pred_flow', t, 0),
+                flow=at('pred_flow', t, -1),
+                sketch_mask=at('pred_sketch_mask', t, -1),
+                sketch_keypoints=sketch,
                 title=f'frame {start + t}',
-                gt_pose3d=at(truth, 'gt_pose3d', t),
-                gt_flow=at(truth, 'gt_flow', t) if pair else None,
-                gt_flow_valid=at(truth, 'gt_flow_valid', t) if pair else None,
-                human_mask=at(truth, 'human_mask', t),
-                epe_panels=with_epe,
-                **flows)
+                gt_pose3d=at('gt_pose3d', t),
+                gt_flow=at('gt_flow', t),
+                gt_flow_valid=at('gt_flow_valid', t),
+                human_mask=at('human_mask', t),
+                epe_panels=with_epe)

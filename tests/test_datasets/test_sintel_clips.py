@@ -2,6 +2,7 @@
 the refiner taking its pose from a frame estimator (mediapipe)."""
 import numpy as np
 import pytest
+import torch
 
 from mmflowpose.datasets import SintelClipDataset
 from mmflowpose.datasets.synthetic import make_clip, write_sintel
@@ -54,7 +55,8 @@ def test_refiner_with_frame_estimator(sintel_root):
     from mmflowpose.registry import MODELS
     root, clip = sintel_root
     dataset = SintelClipDataset(
-        data_root=str(root / 'training'), clip_length=4)
+        data_root=str(root / 'training'), clip_length=4,
+        pipeline=[dict(type='PackClipInputs')])
     item = dataset[0]
     refiner = MODELS.build(
         dict(
@@ -71,9 +73,8 @@ def test_refiner_with_frame_estimator(sintel_root):
             flow_finetuner=dict(passes=1, batch_size=3)))
     assert len(refiner.frame_estimators) == 1
     output = refiner.predict([item['inputs']], [item['data_samples']])[0]
-    result = output['refinement']
-    assert result['keypoints_2d'].shape == (4, 17, 2)
+    assert output.keypoints_2d.shape == (4, 17, 2)
     # mediapipe finds the rendered person in every frame
-    assert (result['keypoint_scores'].max(axis=1) > 0.5).all()
-    assert np.isfinite(result['pose3d']).all()
-    assert output['pred_flow'].shape == (3, 256, 320, 2)
+    assert (output.keypoint_scores.max(dim=1).values > 0.5).all()
+    assert torch.isfinite(output.pred_pose3d).all()
+    assert output.pred_flow.shape == (2, 3, 2, 256, 320)

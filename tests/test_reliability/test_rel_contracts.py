@@ -269,8 +269,8 @@ def test_nonfinite_flow_counted(mode):
     if mode == 'dense':
         sample['gt_flow'] = np.zeros((2, 4, 5), np.float32)
     else:
-        sample.update(gt_points=np.array([[1.0, 1.0], [3.0, 2.0]]),
-                      gt_point_flow=np.zeros((2, 2)))
+        sample.update(gt_keypoints_2d=np.array([[1.0, 1.0], [3.0, 2.0]]),
+                      gt_joint_flow=np.zeros((2, 2)))
     metric.process(None, [sample])
     with pytest.warns(UserWarning, match='EPE: 1 of'):
         result = metric.compute_metrics(metric.results)
@@ -321,12 +321,14 @@ def test_nan_flow_network_stops_the_clip():
             param.fill_(float('nan'))
     for tuner in refiner.finetuners:
         tuner.snapshot()  # each clip restarts from these (NaN) weights
-    frames = np.random.default_rng(0).integers(0, 255, (3, 64, 96, 3),
-                                               dtype=np.uint8)
-    keypoints = np.full((3, 17, 2), 20.0, np.float32)
+    from mmflowpose.structures import ClipDataSample
+    frames = torch.randint(0, 255, (3, 3, 64, 96), dtype=torch.uint8)
+    sample = ClipDataSample()
+    sample.keypoints_2d = torch.full((3, 17, 2), 20.0)
+    sample.keypoint_scores = torch.ones(3, 17)
+    sample.pose3d_init = torch.as_tensor(np.stack([_person()[0]] * 3))
     with pytest.raises(FloatingPointError,
                        match=r'flow network 0 predicted \d+ non-finite values '
                        r'\(frame pairs \[0, 1\]\); refinement of this clip '
                        'stopped'):
-        refiner.refine_clip(frames, keypoints, np.ones((3, 17)),
-                            pose3d=np.stack([_person()[0]] * 3))
+        refiner.refine_clip(frames, sample)

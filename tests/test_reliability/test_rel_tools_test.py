@@ -50,7 +50,8 @@ test_dataloader = dict(
         ann_file='annotations/clips.npz',
         camera_param_file='annotations/cameras.pkl',
         data_prefix=dict(img='images/'),
-        clip_len=3))
+        clip_len=3,
+        pipeline=[dict(type='PackClipInputs')]))
 test_evaluator = [
     dict(type='PerCycleMetric', metric=dict(type='MPJPEMetric')),
 ]

@@ -44,12 +44,12 @@ test_dataloader = dict(
         ann_file='annotations/clips.npz',
         camera_param_file='annotations/cameras.pkl',
         data_prefix=dict(img='images/'),
-        clip_len=5))
+        clip_len=5,
+        pipeline=[dict(type='PackClipInputs')]))
 test_evaluator = [
     dict(type='PerCycleMetric', metric=dict(type='MPJPEMetric')),
     dict(
         type='PerCycleMetric',
-        per_pair=True,
         metric=dict(type='EndPointError', mode='sparse')),
 ]
 randomness = dict(seed=0)

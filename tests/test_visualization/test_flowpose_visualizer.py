@@ -2,8 +2,10 @@
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from mmflowpose.registry import VISUALIZERS
+from mmflowpose.structures import ClipDataSample
 from mmflowpose.visualization import FlowPoseVisualizer
 from mmflowpose.visualization.flow_colours import flow_to_rgb
 from mmflowpose.visualization.layout import BLANK
@@ -224,20 +226,25 @@ def test_draw_clip_on_real_flow(fixtures):
         keypoints_2d=np.full((3, 17, 2), 100.0),
         keypoint_scores=np.ones((3, 17)),
         pose3d=poses)
-    result = dict(
-        pose3d_init=poses,
-        pose3d=poses + 0.03,
-        flow_init=flow,
-        flow=flow * 1.1,
-        sketch_mask=np.linalg.norm(flow, axis=-1) > 1,
-        keypoints_2d_refined=estimate['keypoints_2d'])
+    sample = ClipDataSample(metainfo=dict(clip_id='demo'))
+    sample.keypoints_2d = torch.as_tensor(estimate['keypoints_2d'])
+    sample.keypoint_scores = torch.as_tensor(estimate['keypoint_scores'])
+    sample.pred_pose3d = torch.as_tensor(np.stack([poses, poses + 0.03]))
+    chw = torch.as_tensor(flow).permute(0, 3, 1, 2)
+    sample.pred_flow = torch.stack([chw, chw * 1.1])
+    sample.pred_sketch_mask = chw.norm(dim=1)[None].expand(2, -1, -1,
+                                                           -1) > 1
+    sample.pred_keypoints_2d = sample.keypoints_2d[None].expand(2, -1, -1,
+                                                                -1)
     vis = _visualizer()
-    grids = list(vis.draw_clip(frames, estimate, result))
+    frames = torch.as_tensor(frames).permute(0, 3, 1, 2)
+    grids = list(vis.draw_clip(frames, sample))
     assert len(grids) == 3
     assert len({g.shape for g in grids}) == 1
     last = _panels(grids[-1])
     assert (last[1][1][40:] == BLANK).all()  # last frame: no pair
     assert not (_panels(grids[0])[1][1][40:] == BLANK).all()
-    truth = dict(gt_pose3d=poses, gt_flow=flow)
-    with_gt = list(vis.draw_clip(frames, estimate, result, ground_truth=truth))
+    sample.gt_pose3d = torch.as_tensor(poses)
+    sample.gt_flow = chw
+    with_gt = list(vis.draw_clip(frames, sample))
     assert {g.shape for g in with_gt} == {(360, 1280, 3)}

@@ -20,7 +20,6 @@ pose_evaluators = [
 test_evaluator = pose_evaluators + [
     dict(
         type='PerCycleMetric',
-        per_pair=True,
         metric=dict(type='EndPointError', mode='sparse')),
 ]
 val_evaluator = test_evaluator

@@ -15,6 +15,7 @@ test_dataloader = dict(
     collate_fn=dict(type='mmflowpose.clip_collate'),
     dataset=dict(
         type=dataset_type,
+        pipeline=[dict(type='PackClipInputs')],
         data_root=data_root,
         ann_file='annotation_body3d/fps10/h36m_test.npz',
         camera_param_file='annotation_body3d/cameras.pkl',

@@ -13,7 +13,11 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
     collate_fn=dict(type='mmflowpose.clip_collate'),
     dataset=dict(
-        type=dataset_type, data_root=data_root, split='test', clip_len=50))
+        type=dataset_type,
+        data_root=data_root,
+        split='test',
+        clip_len=50,
+        pipeline=[dict(type='PackClipInputs')]))
 # mmengine builds a validation loop only from all three val_* keys
 val_dataloader = test_dataloader
 val_cfg = dict(type='ValLoop')

@@ -12,6 +12,7 @@ test_dataloader = dict(
     collate_fn=dict(type='mmflowpose.clip_collate'),
     dataset=dict(
         type=dataset_type,
+        pipeline=[dict(type='PackClipInputs')],
         data_root=data_root,
         pass_name='final',
         sequences=('alley_2', 'bamboo_2', 'cave_2', 'cave_4'),
@@ -23,7 +24,6 @@ val_cfg = dict(type='ValLoop')
 test_evaluator = [
     dict(
         type='PerCycleMetric',
-        per_pair=True,
         metric=dict(type='EndPointError', mode='dense')),
 ]
 val_evaluator = test_evaluator

@@ -18,6 +18,7 @@ test_dataloader = dict(
     collate_fn=dict(type='mmflowpose.clip_collate'),
     dataset=dict(
         type=dataset_type,
+        pipeline=[dict(type='PackClipInputs')],
         motions=('procedural:walk', 'procedural:jumping_jacks'),
         num_clips=2,
         num_frames=12,
@@ -32,7 +33,6 @@ val_cfg = dict(type='ValLoop')
 test_evaluator = _base_.pose_evaluators + [
     dict(
         type='PerCycleMetric',
-        per_pair=True,
         metric=dict(type='EndPointError', mode='human')),
 ]
 val_evaluator = test_evaluator

@@ -2,20 +2,27 @@
 import os.path as osp
 from typing import Optional, Sequence
 
-import numpy as np
 from mmengine.hooks import Hook
 
 from mmflowpose.registry import HOOKS
 from mmflowpose.utils.io import save_npz_atomic
+
+#: ClipDataSample field -> array name in the file (every cycle stacked)
+ARRAYS = dict(pred_pose3d='pose3d_cycles', pred_camera='camera_cycles',
+              pred_keypoints_2d='keypoints_2d_cycles',
+              keypoints_2d='keypoints_2d', keypoint_scores='keypoint_scores')
 
 
 @HOOKS.register_module()
 class ClipResultsDumpHook(Hook):
     """Save ``<work_dir>/<out_dir>/<clip_id>.npz`` for every test clip.
 
-    Each file holds ``pose3d_init``, ``pose3d`` (every cycle stacked as
-    ``pose3d_cycles`` (C+1, T, J, 3)), ``camera``, ``keypoints_2d_refined``
-    and, with ``save_flow``, ``flow_init``/``flow`` (T-1, H, W, 2) px.
+    Each file holds the :class:`ClipDataSample` predictions of every cycle
+    (entry 0 = initial): ``pose3d_cycles`` (C+1, T, J, 3) m,
+    ``camera_cycles`` (C+1, T, 3), ``keypoints_2d_cycles`` (C+1, T, J, 2)
+    px, the detections used (``keypoints_2d``, ``keypoint_scores``) and,
+    with ``save_flow``, ``flow_cycles`` (C+1, P, 2, H, W) px. The file is
+    the numpy edge: arrays keep the samples' channel-first layout.
 
     Args:
         out_dir (str): folder under the work dir. Defaults to
@@ -37,19 +44,15 @@ class ClipResultsDumpHook(Hook):
                         runner,
                         batch_idx: int,
                         data_batch=None,
-                        outputs: Optional[Sequence[dict]] = None) -> None:
+                        outputs: Optional[Sequence] = None) -> None:
+        fields = dict(ARRAYS, pred_flow='flow_cycles') if self.save_flow \
+            else ARRAYS
         for output in outputs or []:
-            result = output['refinement']
-            arrays = dict(
-                pose3d_init=result['pose3d_init'],
-                pose3d=result['pose3d'],
-                pose3d_cycles=np.stack(
-                    [result['pose3d_init']] +
-                    [c['pose3d'] for c in result['cycles']]),
-                camera=result['camera'],
-                keypoints_2d_refined=result['keypoints_2d_refined'])
-            if self.save_flow:
-                arrays.update(flow_init=result['flow_init'],
-                              flow=result['flow'])
+            arrays = {
+                name: output.get(field).detach().cpu().numpy()
+                for field, name in fields.items()
+                if output.get(field) is not None
+            }
             save_npz_atomic(
-                osp.join(self._folder, f"{output['clip_id']}.npz"), **arrays)
+                osp.join(self._folder, f"{output.metainfo['clip_id']}.npz"),
+                **arrays)

@@ -7,9 +7,6 @@ from mmengine.hooks import Hook
 
 from mmflowpose.registry import HOOKS
 
-#: Output fields passed to the visualizer as ground truth when present.
-GROUND_TRUTH_KEYS = ('gt_pose3d', 'gt_flow', 'gt_flow_valid', 'human_mask')
-
 
 @HOOKS.register_module()
 class FlowPoseVisualizationHook(Hook):
@@ -79,31 +76,22 @@ class FlowPoseVisualizationHook(Hook):
         if not self.enable or not self.every_n_inner_iters(
                 batch_idx, self.interval):
             return
-        for inputs, output in zip(data_batch['inputs'], outputs or []):
-            self.draw_clip(inputs['frames'], output)
+        for frames, output in zip(data_batch['inputs'], outputs or []):
+            self.draw_clip(frames, output)
 
-    def draw_clip(self, frames, output: dict) -> dict:
-        """Write the pictures of one clip; return {kind: path}."""
+    def draw_clip(self, frames, output) -> dict:
+        """Write the pictures of one clip: its (T, 3, H, W) frames and the
+        refiner's :class:`ClipDataSample`; return {kind: path}."""
         from mmflowpose.visualization import (clip_curves, plot_clip_curves,
                                               save_image, write_video)
-        result = output['refinement']
-        estimate = dict(
-            keypoints_2d=result['keypoints_2d'],
-            keypoint_scores=result['keypoint_scores'])
-        truth = {
-            key: output[key]
-            for key in GROUND_TRUTH_KEYS if output.get(key) is not None
-        }
-        grids = list(
-            self._visualizer.draw_clip(
-                frames, estimate, result, ground_truth=truth))
-        stem = osp.join(self._folder, str(output['clip_id']))
+        grids = list(self._visualizer.draw_clip(frames, output))
+        clip_id = str(output.metainfo['clip_id'])
+        stem = osp.join(self._folder, clip_id)
         written = dict(video=write_video(grids, stem + '.mp4', self.fps))
         still = grids[min(self.frame, len(grids) - 1)]
         written['picture'] = save_image(stem + '.png', still)
         curves = clip_curves(output, self.sigma)
         if curves:
             written['curves'] = save_image(
-                stem + '_curves.png',
-                plot_clip_curves(curves, str(output['clip_id'])))
+                stem + '_curves.png', plot_clip_curves(curves, clip_id))
         return written

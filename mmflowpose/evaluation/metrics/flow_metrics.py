@@ -1,22 +1,26 @@
 """End-point error of optical flow as an mmengine metric.
 
-Fields read from each data sample (a dict or a data-sample object; tensors
-or numpy arrays):
+Fields read from each data sample (a :class:`ClipDataSample`, its dict, or
+an mmflow ``FlowDataSample``; tensors or numpy arrays), by their
+:class:`ClipDataSample` names: one frame pair or a clip's P pairs:
 
-- ``pred_flow`` (2, H, W) px, or mmflow's ``pred_flow_fw.data``;
-- ``gt_flow`` (2, H, W) px, or mmflow's ``gt_flow_fw.data``;
-- optional ``gt_valid`` (H, W) bool (or mmflow's ``gt_valid_fw.data``);
-- mode ``'masked'``: ``eval_mask`` (H, W) bool, pixels to score;
-- mode ``'human'``: ``human_mask`` (H, W) bool, True on the person;
-- mode ``'sparse'``: ``gt_points`` (J, 2) px positions at t,
-  ``gt_point_flow`` (J, 2) px true motion, optional ``gt_point_valid``
-  (J,) bool; ``gt_flow`` is not needed.
+- ``pred_flow`` (P, 2, H, W) or (2, H, W) px, or mmflow's
+  ``pred_flow_fw.data``;
+- ``gt_flow``, same layout, or mmflow's ``gt_flow_fw.data``;
+- optional ``gt_flow_valid`` (P, H, W) bool (or ``gt_valid_fw.data``);
+- mode ``'masked'``: ``eval_mask`` (P, H, W) bool, pixels to score;
+- mode ``'human'``: ``human_mask`` (T, H, W) bool, True on the person
+  (pair p uses frame p's mask; (P, H, W) is accepted too);
+- mode ``'sparse'``: ``gt_keypoints_2d`` (T, J, 2) px (pair p samples the
+  flow at frame p's joints), ``gt_joint_flow`` (P, J, 2) px true motion,
+  optional ``gt_joint_flow_valid`` (P, J) bool; ``gt_flow`` is not needed.
 
 ``process`` adds error SUMS and pixel/point COUNTS; ``compute_metrics``
-divides the totals, so results do not depend on batch sizes or on how many
-valid pixels each sample has. A scored pixel/point whose predicted flow is
-non-finite is a failure: counted in ``EPE_nonfinite``, and ``EPE`` is then
-NaN (``null`` in JSON) with the mean of the rest in ``EPE_finite_only``.
+divides the totals, so results do not depend on batch sizes, clip lengths
+or how many valid pixels each sample has. A scored pixel/point whose
+predicted flow is non-finite is a failure: counted in ``EPE_nonfinite``,
+and ``EPE`` is then NaN (``null`` in JSON) with the mean of the rest in
+``EPE_finite_only``.
 """
 import warnings
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -99,33 +103,51 @@ class EndPointError(BaseMetric):
                              f'{name!r} in every data sample')
         return value
 
+    def _pairs(self, sample, name: str, num: int, ndim: int,
+               dtype=torch.float64) -> Tensor:
+        """Field ``name`` with a leading pair axis of ``num``: a single
+        pair's value gains the axis, a per-frame one (``num + 1`` entries)
+        loses its last frame."""
+        value = _tensor(self._required(sample, name), name, dtype)
+        if value.ndim == ndim - 1:
+            value = value[None]
+        if value.ndim != ndim or len(value) not in (num, num + 1):
+            raise ValueError(f'{name} has shape {tuple(value.shape)}; '
+                             f'expected {ndim} axes with {num} pairs (or '
+                             f'{num + 1} frames) first')
+        return value[:num]
+
     def process(self, data_batch, data_samples: Sequence) -> None:
         for sample in data_samples:
             pred = _tensor(
                 self._required(sample, 'pred_flow', 'pred_flow_fw.data'),
-                'pred_flow')[None]
+                'pred_flow')
+            pred = pred[None] if pred.ndim == 3 else pred  # (P, 2, H, W)
             if self.mode == 'sparse':
                 self.results.append(self._sparse(sample, pred))
                 continue
             gt = _tensor(
                 self._required(sample, 'gt_flow', 'gt_flow_fw.data'),
-                'gt_flow')[None]
-            valid = _field(sample, 'gt_valid', 'gt_valid_fw.data')
-            if valid is None:
-                valid = torch.ones(gt.shape[-2:], dtype=torch.bool)
-            valid = _tensor(valid, 'gt_valid', torch.bool).reshape(
-                gt.shape[-2:]) & torch.isfinite(gt).all(1)[0]
-            gt = torch.nan_to_num(gt)
-            result = {}
-            error = endpoint_error(pred, gt)[0]
+                'gt_flow')
+            gt = gt[None] if gt.ndim == 3 else gt
+            if gt.shape != pred.shape:
+                raise ValueError(f'pred_flow {tuple(pred.shape)} and gt_flow '
+                                 f'{tuple(gt.shape)} must both be '
+                                 '(P, 2, H, W)')
+            shape = (len(gt), *gt.shape[-2:])
+            valid = _field(sample, 'gt_flow_valid', 'gt_valid_fw.data')
+            valid = torch.ones(shape, dtype=torch.bool) if valid is None \
+                else _tensor(valid, 'gt_flow_valid', torch.bool).reshape(
+                    shape)
+            valid = valid & torch.isfinite(gt).all(1)
+            error = endpoint_error(pred, torch.nan_to_num(gt))
             if self.mode == 'masked':
-                valid = valid & _tensor(
-                    self._required(sample, 'eval_mask'), 'eval_mask',
-                    torch.bool).reshape(valid.shape)
+                valid = valid & self._pairs(sample, 'eval_mask', len(gt), 3,
+                                            torch.bool)
+            result = {}
             if self.mode == 'human':
-                human = _tensor(
-                    self._required(sample, 'human_mask'), 'human_mask',
-                    torch.bool).reshape(valid.shape)
+                human = self._pairs(sample, 'human_mask', len(gt), 3,
+                                    torch.bool)
                 for key, mask in (('inside', valid & human),
                                   ('outside', valid & ~human)):
                     result[key] = _finite_sum_count(error, mask)
@@ -133,13 +155,14 @@ class EndPointError(BaseMetric):
             self.results.append(result)
 
     def _sparse(self, sample, pred: Tensor) -> dict:
-        points = _tensor(self._required(sample, 'gt_points'), 'gt_points')
-        flow = _tensor(
-            self._required(sample, 'gt_point_flow'), 'gt_point_flow')
-        valid = _field(sample, 'gt_point_valid')
+        num = len(pred)
+        points = self._pairs(sample, 'gt_keypoints_2d', num, 3)
+        flow = self._pairs(sample, 'gt_joint_flow', num, 3)
+        valid = _field(sample, 'gt_joint_flow_valid')
         if valid is not None:
-            valid = _tensor(valid, 'gt_point_valid', torch.bool)[None]
-        error, mask = sparse_epe(pred, points[None], flow[None], valid)
+            valid = _tensor(valid, 'gt_joint_flow_valid',
+                            torch.bool).reshape(flow.shape[:2])
+        error, mask = sparse_epe(pred, points, flow, valid)
         return {'all': _finite_sum_count(error, mask)}
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:

@@ -6,9 +6,11 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from mmflowpose.engine.hooks import FlowPoseVisualizationHook
 from mmflowpose.registry import HOOKS
+from mmflowpose.structures import ClipDataSample
 from mmflowpose.visualization import clip_curves, plot_clip_curves
 
 
@@ -20,40 +22,36 @@ def clip():
 
 def _output(clip, dense=True):
     """A predict() output: initial poses 50 mm off on every joint but the
-    root, refined 10 mm off; base flow 1 px off, refined 0.5 px."""
-    gt = clip['joints_3d_cam'].astype(np.float64)
-    offset = np.zeros_like(gt)
+    root, refined 10 mm off; base flow 1 px off (x), refined 0.5 px (y)."""
+    gt = torch.as_tensor(clip['joints_3d_cam'], dtype=torch.float64)
+    offset = torch.zeros_like(gt)
     offset[:, 1:, 0] = 1.0
-    init, refined = gt + 0.05 * offset, gt + 0.01 * offset
-    flow = clip['flow']
-    base, tuned = flow + (1.0, 0.0), flow + (0.0, 0.5)
-    scores = np.ones(gt.shape[:2], np.float32)
-    result = dict(
-        keypoints_2d=clip['joints_2d'],
-        keypoint_scores=scores,
-        pose3d_init=init,
-        pose3d=refined,
-        flow_init=base,
-        flow=tuned,
-        sketch_mask=np.zeros(flow.shape[:3], bool),
-        keypoints_2d_refined=clip['joints_2d'],
-        cycles=[dict(pose3d=refined, flow=tuned)])
-    output = dict(
-        clip_id='walk0',
-        gt_pose3d=gt,
-        cycles=[dict(pred_pose3d=init),
-                dict(pred_pose3d=refined)],
-        refinement=result)
+    flow = torch.as_tensor(clip['flow']).permute(0, 3, 1, 2)
+    shift = torch.zeros_like(flow)
+    base, tuned = flow.clone(), flow.clone()
+    base[:, 0] += 1.0
+    tuned[:, 1] += 0.5
+    joints = torch.as_tensor(clip['joints_2d'])
+    output = ClipDataSample(metainfo=dict(clip_id='walk0'))
+    output.keypoints_2d = joints
+    output.keypoint_scores = torch.ones(joints.shape[:2])
+    output.pred_pose3d = torch.stack([gt + 0.05 * offset, gt + 0.01 * offset])
+    output.pred_flow = torch.stack([base, tuned])
+    output.pred_sketch_mask = torch.zeros(2, *flow.shape[:1],
+                                          *flow.shape[2:], dtype=torch.bool)
+    output.pred_keypoints_2d = torch.stack([joints, joints])
+    output.gt_pose3d = gt
     if dense:
-        output.update(
-            gt_flow=flow,
-            gt_flow_valid=np.ones(flow.shape[:3], bool),
-            human_mask=clip['human_mask'])
+        output.gt_flow = flow
+        output.gt_flow_valid = torch.ones(output.pred_sketch_mask.shape[1:],
+                                          dtype=torch.bool)
+        output.human_mask = torch.as_tensor(clip['human_mask'])
     else:
-        joints = clip['joints_2d']
-        output['gt_joint_flow'] = joints[1:] - joints[:-1]
-        output['cycles'][0]['pred_joint_flow'] = joints[1:] - joints[:-1] + 2
-        output['cycles'][1]['pred_joint_flow'] = joints[1:] - joints[:-1] + 1
+        # joints standing still; the flows sampled at them say (2, 2) px,
+        # then (1, 1) px: EPE sqrt(8), then sqrt(2)
+        output.gt_keypoints_2d = joints
+        output.gt_joint_flow = torch.zeros_like(joints[1:])
+        output.pred_flow = torch.stack([shift + 2.0, shift + 1.0])
     return output
 
 
@@ -64,7 +62,7 @@ def test_clip_curves_hand_computed(clip):
     np.testing.assert_allclose(curves['mpjpe']['refined'], 10 * 16 / 17)
     # the smoother baseline, recomputed by hand with scipy and numpy
     from scipy.ndimage import gaussian_filter1d
-    init = _output(clip)['cycles'][0]['pred_pose3d']
+    init = _output(clip).pred_pose3d[0].numpy()
     smooth = gaussian_filter1d(init, 1.0, axis=0, mode='nearest')
     gt = clip['joints_3d_cam'].astype(np.float64)
     by_hand = np.linalg.norm(
@@ -84,7 +82,7 @@ def test_clip_curves_hand_computed(clip):
     np.testing.assert_allclose(sparse['epe']['base joints'], np.sqrt(8))
     np.testing.assert_allclose(sparse['cycles']['EPE joints (px)'],
                                [np.sqrt(8), np.sqrt(2)])
-    assert clip_curves(dict(clip_id='x', cycles=[], refinement={})) == {}
+    assert clip_curves(ClipDataSample(metainfo=dict(clip_id='x'))) == {}
     with pytest.raises(ValueError, match='no curves'):
         plot_clip_curves({})
 
@@ -112,7 +110,8 @@ def test_hook_writes_video_still_and_curves(clip, tmp_path):
                 frame=1))
         runner = SimpleNamespace(work_dir=str(tmp_path))
         hook.before_test(runner)
-        batch = dict(inputs=[dict(frames=clip['frames'])])
+        frames = torch.as_tensor(clip['frames']).permute(0, 3, 1, 2)
+        batch = dict(inputs=[frames])
         hook.after_test_iter(runner, 0, batch, [_output(clip)])
         assert os.listdir(tmp_path / 'vis') == []  # interval 2: skipped
         hook.after_test_iter(runner, 1, batch, [_output(clip)])

@@ -22,9 +22,9 @@ def test_dense_pools_pixels_not_batch_means(real):
     gt, pred, weights, kitti_valid = real
     err = np.linalg.norm(pred.astype(np.float64) - gt, axis=-1)
     samples = [
-        dict(pred_flow=chw(pred), gt_flow=chw(gt), gt_valid=kitti_valid),
+        dict(pred_flow=chw(pred), gt_flow=chw(gt), gt_flow_valid=kitti_valid),
         dict(pred_flow=chw(gt), gt_flow=chw(pred),
-             gt_valid=weights > 0.5),
+             gt_flow_valid=weights > 0.5),
         dict(pred_flow=chw(pred) + 1, gt_flow=chw(gt)),
     ]
     err3 = np.linalg.norm(pred.astype(np.float64) + 1 - gt, axis=-1)
@@ -70,9 +70,11 @@ def test_sparse_mode_and_mmflow_fields(real):
     sample = FlowDataSample()
     sample.pred_flow_fw = PixelData(data=chw(pred))
     samples = [
-        dict(pred_flow=chw(pred), gt_points=points, gt_point_flow=motion),
-        dict(pred_flow=chw(pred), gt_points=points, gt_point_flow=motion,
-             gt_point_valid=np.array([True, False, True])),
+        dict(pred_flow=chw(pred), gt_keypoints_2d=points,
+             gt_joint_flow=motion),
+        dict(pred_flow=chw(pred), gt_keypoints_2d=points,
+             gt_joint_flow=motion,
+             gt_joint_flow_valid=np.array([True, False, True])),
     ]
     got = run(EndPointError(mode='sparse'), samples, [2])
     ref = np.linalg.norm(pred[[6, 30], [5, 20]] - motion[:2], axis=-1)
@@ -89,3 +91,46 @@ def test_build_and_bad_mode():
     assert metric.mode == 'human' and metric.prefix == 'flow'
     with pytest.raises(ValueError, match='mode must be one of'):
         EndPointError(mode='sum')
+
+
+def test_clip_of_pairs_equals_its_pairs(real):
+    """A ClipDataSample's (P, 2, H, W) flows score like P pair samples;
+    per-frame fields (T = P + 1) give pair p frame p's mask and joints."""
+    gt, pred, weights, _ = real
+    pairs = torch.stack([chw(pred), chw(gt), chw(pred) + 0.5])
+    truth = torch.stack([chw(gt), chw(pred), chw(gt)])
+    human = torch.zeros(4, 50, 50, dtype=torch.bool)  # T = 4 frames
+    human[0, 20:40, 10:45] = True
+    human[1, :10] = True
+    human[3] = True  # the last frame starts no pair: never read
+    clip = dict(pred_flow=pairs, gt_flow=truth, human_mask=human)
+    got = run(EndPointError(mode='human'), [clip], [1])
+    singles = [
+        dict(pred_flow=pairs[p], gt_flow=truth[p], human_mask=human[p])
+        for p in range(3)
+    ]
+    ref = run(EndPointError(mode='human'), singles, [3])
+    for key in ('EPE', 'EPE_inside', 'EPE_outside'):
+        assert got[key] == pytest.approx(ref[key], rel=1e-12)
+    points = torch.tensor([[5., 6.], [20., 30.]]).expand(4, 2, 2)
+    motion = torch.ones(3, 2, 2)
+    sparse = run(EndPointError(mode='sparse'), [
+        dict(pred_flow=pairs, gt_keypoints_2d=points, gt_joint_flow=motion)
+    ], [1])
+    ref = sum(
+        np.linalg.norm(f[[6, 30], [5, 20]] - 1, axis=-1).sum()
+        for f in (pred, gt, pred + 0.5)) / 6
+    assert sparse['EPE'] == pytest.approx(ref, rel=1e-6)
+
+
+def test_clip_shapes_are_checked(real):
+    gt, pred, _, _ = real
+    pairs = torch.stack([chw(pred), chw(gt)])
+    with pytest.raises(ValueError, match=r'pred_flow .* and gt_flow'):
+        EndPointError().process({}, [dict(pred_flow=pairs, gt_flow=chw(gt))])
+    with pytest.raises(ValueError,
+                       match=r"human_mask has shape \(5, 50, 50"):
+        EndPointError(mode='human').process({}, [
+            dict(pred_flow=pairs, gt_flow=pairs,
+                 human_mask=torch.zeros(5, 50, 50, dtype=torch.bool))
+        ])

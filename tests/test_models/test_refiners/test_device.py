@@ -1,7 +1,7 @@
 """FlowPoseRefiner keeps every tensor on its device; working resolution.
 
 ``DeviceAudit`` is a ``TorchFunctionMode`` that sees every torch call made
-inside ``refine_clip``/``predict``: it records the device of each tensor
+inside ``predict``: it records the device of each tensor
 returned and fails on a host copy (``.cpu()``, ``.numpy()``, ``__array__``
 of any tensor, ``.to('cpu')`` of a device tensor). On a CPU-only machine
 device changes cannot happen, but the host-copy calls are still caught (a
@@ -26,6 +26,7 @@ from mmflowpose.models.refiners.working_resolution import (person_box,
                                                            scale_points,
                                                            working_size)
 from mmflowpose.registry import MODELS
+from mmflowpose.structures import ClipDataSample
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
@@ -80,24 +81,22 @@ def build_refiner(device, **overrides):
     return MODELS.build(cfg).to(device).eval()
 
 
-def clip_inputs(size=(96, 128), num_frames=4):
+def clip_inputs(size=(96, 128), num_frames=4, device='cpu'):
+    """A rendered clip, its frames (T, 3, H, W) and its ClipDataSample."""
     # an orbiting camera: the whole frame moves by a few px per frame
     clip = make_clip('procedural:walk',
                      camera=dict(orbit_deg_per_frame=3.0), image_size=size,
                      num_frames=num_frames, seed=0)
     pose = clip['joints_3d_cam'] - clip['joints_3d_cam'][:, :1]
-    return clip, dict(
-        frames=clip['frames'],
-        keypoints_2d=clip['joints_2d'],
-        keypoint_scores=np.ones(clip['joints_2d'].shape[:2], np.float32),
-        pose3d=pose)
-
-
-def as_tensors(inputs, device):
-    return {
-        k: torch.as_tensor(np.asarray(v)).to(device)
-        for k, v in inputs.items()
-    }
+    sample = ClipDataSample(metainfo=dict(clip_id='orbit'))
+    sample.keypoints_2d = torch.as_tensor(clip['joints_2d']).to(device)
+    sample.keypoint_scores = torch.ones(sample.keypoints_2d.shape[:2],
+                                        device=device)
+    sample.pose3d_init = torch.as_tensor(pose).to(device)
+    sample.gt_keypoints_2d = sample.keypoints_2d
+    sample.gt_pose3d = sample.pose3d_init
+    frames = torch.as_tensor(clip['frames']).permute(0, 3, 1, 2).to(device)
+    return clip, frames, sample
 
 
 def test_audit_catches_host_copies():
@@ -119,34 +118,18 @@ def test_refine_clip_and_predict_stay_on_device(device):
     refiner = build_refiner(
         device, flow_max_side=96,
         finetune_crop=dict(margin=0.25, min_side=64))
-    _, inputs = clip_inputs(size=(96, 128))
-    tensors = as_tensors(inputs, device)
-    sample = dict(
-        keypoints_2d=tensors['keypoints_2d'],
-        keypoint_scores=tensors['keypoint_scores'],
-        pose3d_init=tensors['pose3d'],
-        gt_keypoints_2d=tensors['keypoints_2d'],
-        gt_pose3d=tensors['pose3d'])
+    _, frames, sample = clip_inputs(size=(96, 128), device=device)
     with DeviceAudit() as audit:
-        outputs = refiner.predict([dict(frames=tensors['frames'])],
-                                  [sample])
+        result = refiner.predict([frames], [sample])[0]
     assert audit.host_copies == []
     assert audit.devices == {torch.device(device).type}
-    result = outputs[0]['refinement']
-    for key in ('pose3d', 'pose3d_init', 'flow', 'flow_init', 'sketch_mask',
-                'keypoints_2d_refined'):
-        assert isinstance(result[key], torch.Tensor)
-        assert result[key].device.type == torch.device(device).type
-    assert tuple(result['flow'].shape) == (3, 96, 128, 2)
-    assert tuple(result['sketch_mask'].shape) == (3, 96, 128)
-    view = outputs[0]['cycles'][-1]
-    assert isinstance(view['pred_joint_flow'], torch.Tensor)
-    assert tuple(view['pred_joint_flow'].shape) == (3, 17, 2)
-    # the numpy edge: numpy in, numpy out, same numbers
-    numpy_result = refiner.refine_clip(**inputs)
-    assert isinstance(numpy_result['pose3d'], np.ndarray)
-    np.testing.assert_allclose(numpy_result['pose3d'],
-                               result['pose3d'].cpu().numpy(), atol=1e-4)
+    for key in ('pred_pose3d', 'pred_flow', 'pred_sketch_mask',
+                'pred_keypoints_2d', 'pred_camera', 'keypoints_2d',
+                'pose_steps'):
+        assert isinstance(result.get(key), torch.Tensor), key
+        assert result.get(key).device.type == torch.device(device).type
+    assert tuple(result.pred_flow.shape) == (2, 3, 2, 96, 128)
+    assert tuple(result.pred_sketch_mask.shape) == (2, 3, 96, 128)
 
 
 def test_working_resolution_helpers():
@@ -186,44 +169,44 @@ def test_working_resolution_matches_full_resolution():
     flow within 1.5 px of the full-size one and of the ground truth and
     less than half the error of an unscaled one; joints within 2.5 mm.
     """
-    clip, inputs = clip_inputs(size=(128, 192), num_frames=4)
-    full = build_refiner('cpu').refine_clip(**inputs)
-    work = build_refiner('cpu', flow_max_side=96).refine_clip(**inputs)
-    assert work['flow_init'].shape == full['flow_init'].shape == (3, 128,
-                                                                  192, 2)
-    assert work['sketch_mask'].shape == (3, 128, 192)
-    gt = clip['flow']
+    clip, frames, sample = clip_inputs(size=(128, 192), num_frames=4)
+    full = build_refiner('cpu').refine_clip(frames, sample)
+    work = build_refiner('cpu', flow_max_side=96).refine_clip(frames, sample)
+    assert work.pred_flow.shape == full.pred_flow.shape == (2, 3, 2, 128,
+                                                            192)
+    assert work.pred_sketch_mask.shape == (2, 3, 128, 192)
+    gt = torch.as_tensor(clip['flow']).permute(0, 3, 1, 2)
+    full_init, work_init = full.pred_flow[0], work.pred_flow[0]
 
     def epe(a, b):
-        return float(np.linalg.norm(a - b, axis=-1).mean())
+        return float((a - b).norm(dim=1).mean())
 
-    assert np.linalg.norm(gt, axis=-1).mean() > 4.0
-    assert epe(full['flow_init'], gt) < 1.0
-    assert epe(work['flow_init'], full['flow_init']) < 1.5
-    assert epe(work['flow_init'], gt) < min(
-        1.5, 0.5 * epe(work['flow_init'] / 2, gt))
-    joint_mm = 1000 * np.linalg.norm(work['pose3d'] - full['pose3d'],
-                                     axis=-1).mean()
+    assert gt.norm(dim=1).mean() > 4.0
+    assert epe(full_init, gt) < 1.0
+    assert epe(work_init, full_init) < 1.5
+    assert epe(work_init, gt) < min(1.5, 0.5 * epe(work_init / 2, gt))
+    joint_mm = 1000 * (work.pred_pose3d[-1] -
+                       full.pred_pose3d[-1]).norm(dim=-1).mean()
     assert joint_mm < 2.5
     # projections are in original pixels: near the detections they follow
-    assert work['keypoints_2d_refined'].shape == (4, 17, 2)
-    assert np.abs(work['keypoints_2d_refined'] -
-                  inputs['keypoints_2d']).mean() < 5.0
+    assert work.pred_keypoints_2d.shape == (2, 4, 17, 2)
+    assert (work.pred_keypoints_2d[-1] -
+            sample.keypoints_2d).abs().mean() < 5.0
 
 
 def test_zero_finetune_passes_keep_the_pretrained_flow():
     refiner = build_refiner('cpu', flow_finetuner=dict(passes=0),
                             flow_max_side=96, flow_output_size='working')
     before = {k: v.clone() for k, v in refiner.state_dict().items()}
-    _, inputs = clip_inputs(size=(96, 128), num_frames=3)
-    result = refiner.refine_clip(**inputs)
+    _, frames, sample = clip_inputs(size=(96, 128), num_frames=3)
+    result = refiner.refine_clip(frames, sample)
     # flows and masks at the 72 x 96 working size, joints in frame px
-    assert result['flow'].shape == (2, 72, 96, 2)
-    assert result['sketch_mask'].shape == (2, 72, 96)
-    assert np.abs(result['keypoints_2d_refined'] -
-                  inputs['keypoints_2d']).mean() < 5.0
-    np.testing.assert_array_equal(result['flow'], result['flow_init'])
-    assert not np.allclose(result['pose3d'], result['pose3d_init'])
+    assert result.pred_flow.shape == (2, 2, 2, 72, 96)
+    assert result.pred_sketch_mask.shape == (2, 2, 72, 96)
+    assert (result.pred_keypoints_2d[-1] -
+            sample.keypoints_2d).abs().mean() < 5.0
+    assert torch.equal(result.pred_flow[-1], result.pred_flow[0])
+    assert not torch.allclose(result.pred_pose3d[-1], result.pred_pose3d[0])
     for key, value in refiner.state_dict().items():
         assert torch.equal(value, before[key]), key
     with pytest.raises(ValueError, match='passes must be >= 0'):
@@ -241,9 +224,7 @@ def test_clip_flow_equals_pairwise_flow():
     refiner = build_refiner('cpu')
     tuner = refiner.finetuners[0]
     assert shares_frame_features(tuner.net)
-    frames = torch.as_tensor(clip_inputs(size=(60, 84),
-                                         num_frames=6)[1]['frames'])
-    frames = frames.permute(0, 3, 1, 2).float()
+    frames = clip_inputs(size=(60, 84), num_frames=6)[1].float()
     pairwise = tuner.predict(frames[:-1], frames[1:], batch_size=2)
     once = clip_flow(tuner.net, frames, batch_size=2)
     assert once.shape == (5, 2, 60, 84)

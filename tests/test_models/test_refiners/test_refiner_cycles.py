@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from mmflowpose.datasets import SyntheticClipDataset
+from mmflowpose.models.refiners.flow_side import backward_flow
 from mmflowpose.registry import MODELS
 
 RAFT = dict(
@@ -30,49 +31,39 @@ def build(**overrides):
 @pytest.fixture(scope='module')
 def clip():
     return SyntheticClipDataset(
-        num_clips=1, num_frames=8, image_size=(64, 96), seed=3)[0]
+        num_clips=1, num_frames=8, image_size=(64, 96), seed=3,
+        pipeline=[dict(type='PackClipInputs')])[0]
 
 
-def refine(refiner, clip, **kwargs):
-    sample = clip['data_samples']
-    return refiner.refine_clip(clip['inputs']['frames'],
-                               sample['keypoints_2d'],
-                               sample['keypoint_scores'],
-                               sample['pose3d_init'], **kwargs)
+def refine(refiner, clip):
+    return refiner.refine_clip(clip['inputs'], clip['data_samples'])
 
 
 def test_warm_start_continues_from_the_previous_cycle(clip):
     cold = refine(build(), clip)
     warm = refine(build(warm_start=True), clip)
     # the flow is fixed (passes=0): a cold restart repeats cycle 1 exactly
-    torch.testing.assert_close(
-        torch.as_tensor(cold['cycles'][0]['pose3d']),
-        torch.as_tensor(cold['cycles'][1]['pose3d']))
+    torch.testing.assert_close(cold.pred_pose3d[1], cold.pred_pose3d[2])
     # a warm start continues from cycle 1's result: cycle 2 goes on from
     # there (not a repeat) and moves less than cycle 1 did from the start
-    first, second = (torch.as_tensor(c['pose3d']) for c in warm['cycles'])
-    init = torch.as_tensor(warm['pose3d_init'])
+    init, first, second = warm.pred_pose3d
     step2 = (second - first).abs().mean()
     assert 0 < step2 < (first - init).abs().mean()
-    torch.testing.assert_close(
-        torch.as_tensor(warm['cycles'][0]['pose3d']),
-        torch.as_tensor(cold['cycles'][0]['pose3d']))
+    torch.testing.assert_close(warm.pred_pose3d[1], cold.pred_pose3d[1])
 
 
 def test_annealed_anchor_lets_later_cycles_move_further(clip):
     out = refine(build(warm_start=True, anchor_anneal=0.1), clip)
-    init = torch.as_tensor(out['pose3d_init'])
-    moved = [(torch.as_tensor(c['pose3d']) - init).abs().mean()
-             for c in out['cycles']]
+    init = out.pred_pose3d[0]
+    moved = [(pose - init).abs().mean() for pose in out.pred_pose3d[1:]]
     assert moved[1] > moved[0]
 
 
 def test_backward_flow_runs_the_networks_on_swapped_frames(clip):
     refiner = build(backward_flow=True, num_cycles=1)
-    frames = torch.as_tensor(clip['inputs']['frames']).permute(
-        0, 3, 1, 2).float()
+    frames = clip['inputs'].float()
     size = tuple(frames.shape[-2:])
-    backward = refiner._backward(frames, size)
+    backward = backward_flow(refiner.finetuners, frames)
     tuner = refiner.finetuners[0]
     expected = tuner.predict(frames[1:], frames[:-1])
     assert backward.shape == (len(frames) - 1, 2) + size

@@ -1,0 +1,68 @@
+"""Each cycle's state, packed into one :class:`ClipDataSample`."""
+from typing import List, Optional
+
+import torch
+from torch import Tensor
+
+from mmflowpose.structures import ClipDataSample
+
+
+class CycleRecord:
+    """Collect the state after each cycle (entry 0: the initial one) and
+    pack it as the stacked ``pred_*`` fields of a :class:`ClipDataSample`.
+
+    Args:
+        keep_flow (bool): record the dense flows (``pred_flow``).
+    """
+
+    def __init__(self, keep_flow: bool = True) -> None:
+        self.keep_flow = keep_flow
+        self.pose3d: List[Tensor] = []
+        self.camera: List[Tensor] = []
+        self.keypoints_2d: List[Tensor] = []
+        self.flow: List[Tensor] = []
+        self.sketch_mask: List[Tensor] = []
+        self.steps: List[int] = []
+        self.accepted: List[bool] = []
+        self.reasons: List[list] = []
+
+    def add(self, pose3d: Tensor, camera: Tensor, keypoints_2d: Tensor,
+            flow: Tensor, sketch_mask: Tensor) -> None:
+        """Record one cycle: (T, J, 3) m, (T, 3), (T, J, 2) px,
+        (P, 2, H, W) px and (P, H, W) bool, all on one device."""
+        self.pose3d.append(pose3d.detach())
+        self.camera.append(camera.detach())
+        self.keypoints_2d.append(keypoints_2d.detach())
+        if self.keep_flow:
+            self.flow.append(flow.detach())
+        self.sketch_mask.append(sketch_mask.bool())
+
+    def add_steps(self, steps: int, accepted: Optional[List[bool]] = None,
+                  reasons: Optional[list] = None) -> None:
+        """The pose solver's steps and, after a guarded flow step, whether
+        every network kept its fine-tune and each one's reason."""
+        self.steps.append(int(steps))
+        if accepted is not None:
+            self.accepted.append(all(accepted))
+            self.reasons.append(list(reasons or []))
+
+    def pack(self, sample: ClipDataSample, clip) -> ClipDataSample:
+        """A new sample: ``sample``'s fields (frames dropped), the
+        detections as used (``clip``'s keypoints and scores) and the
+        stacked per-cycle predictions."""
+        out = sample.shallow_copy(drop=('frames', ))
+        out.keypoints_2d = clip.keypoints_2d
+        out.keypoint_scores = clip.keypoint_scores
+        out.pred_pose3d = torch.stack(self.pose3d)
+        out.pred_camera = torch.stack(self.camera)
+        out.pred_keypoints_2d = torch.stack(self.keypoints_2d)
+        out.pred_sketch_mask = torch.stack(self.sketch_mask)
+        if self.keep_flow:
+            out.pred_flow = torch.stack(self.flow)
+        device = out.pred_pose3d.device
+        out.pose_steps = torch.tensor(self.steps, dtype=torch.long,
+                                      device=device)
+        if self.accepted:
+            out.flow_accepted = torch.tensor(self.accepted, device=device)
+            out.flow_step_reasons = self.reasons
+        return out

@@ -84,6 +84,13 @@ class NoiseAwareObjective(nn.Module):
             0.002.
         sigma_flow_min (float): lower bound of an estimated flow noise,
             metres at the subject. Defaults to 0.002.
+        sigma_2d_motion (float, optional): error of the detections'
+            frame-to-frame motion per coordinate, metres at the subject,
+            calibrated on validation clips. The flow noise estimate
+            subtracts this (squared) from the variance of detection motion
+            minus flow; None assumes white detector noise (``2
+            sigma_2d^2``), which is wrong for a real detector whose errors
+            persist over frames. Defaults to None.
         fb_tolerance (float): forward-backward errors of this many noise
             levels get confidence exp(-0.5). Defaults to 3.0.
         delta (float): Huber threshold in noise levels. Defaults to 2.0.
@@ -101,6 +108,7 @@ class NoiseAwareObjective(nn.Module):
                  sigma_2d_fallback: float = 0.01,
                  sigma_2d_min: float = 0.002,
                  sigma_flow_min: float = 0.002,
+                 sigma_2d_motion: Optional[float] = None,
                  fb_tolerance: float = 3.0,
                  delta: float = 2.0,
                  terms: Sequence[str] = TERMS):
@@ -123,6 +131,11 @@ class NoiseAwareObjective(nn.Module):
                     and math.isfinite(value)):
                 raise ValueError(f'{name} must be a positive number, got '
                                  f'{value!r}')
+        if sigma_2d_motion is not None and not (
+                isinstance(sigma_2d_motion, (int, float))
+                and sigma_2d_motion > 0 and math.isfinite(sigma_2d_motion)):
+            raise ValueError('sigma_2d_motion must be None or a positive '
+                             f'number of metres, got {sigma_2d_motion!r}')
         unknown = set(terms) - set(TERMS)
         if unknown:
             raise ValueError(f'unknown terms {sorted(unknown)}; expected a '
@@ -136,6 +149,8 @@ class NoiseAwareObjective(nn.Module):
         self.sigma_2d_fallback = float(sigma_2d_fallback)
         self.sigma_2d_min = float(sigma_2d_min)
         self.sigma_flow_min = float(sigma_flow_min)
+        self.sigma_2d_motion = None if sigma_2d_motion is None else \
+            float(sigma_2d_motion)
         self.fb_tolerance = float(fb_tolerance)
         self.delta = float(delta)
         self.terms = tuple(terms)
@@ -163,7 +178,11 @@ class NoiseAwareObjective(nn.Module):
         if fwd is None:
             return data
         if self.sigma_flow == 'auto':
-            sig = flow_noise(fwd, kp, det, scores)
+            # flow_noise subtracts 2 x its det_sigma^2: the motion error of
+            # white detections, or the calibrated one
+            motion = det if self.sigma_2d_motion is None else \
+                self.sigma_2d_motion * px / math.sqrt(2.)
+            sig = flow_noise(fwd, kp, motion, scores)
             sig = torch.where(torch.isfinite(sig), sig, det)
             data['sigma_flow'] = torch.maximum(sig, self.sigma_flow_min * px)
         else:

@@ -303,3 +303,62 @@ def calibrate_flow_floor(flow_at_joints: Sequence[Tensor],
     if not values.numel():
         raise ValueError('no valid joint in any clip')
     return float(values.abs().median() * _MAD_TO_STD)
+
+
+def calibrate_detection_noise(
+        keypoints_2d: Sequence[Tensor],
+        gt_keypoints_2d: Sequence[Tensor],
+        px_per_m: Sequence[float],
+        scores: Optional[Sequence[Tensor]] = None) -> Dict[str, float]:
+    """Error of a 2D detector and of its motion, from GT clips.
+
+    A real detector's error persists over frames (a mislabelled or
+    misplaced joint stays wrong), so neither its size nor its motion error
+    follow from the white-noise estimate of :func:`detection_noise`. Use
+    VALIDATION clips only.
+
+    Args:
+        keypoints_2d (sequence[Tensor]): per clip (T, J, 2) detections
+            (px).
+        gt_keypoints_2d (sequence[Tensor]): per clip (T, J, 2) true
+            projections (px).
+        px_per_m (sequence[float]): per clip px per metre at the subject.
+        scores (sequence[Tensor], optional): per clip (T, J); joints with
+            score 0 are left out.
+
+    Returns:
+        dict: per-coordinate robust stds in metres at the subject:
+        ``sigma_2d`` (the error) and ``sigma_2d_motion`` (its
+        frame-to-frame change).
+    """
+    if not (len(keypoints_2d) == len(gt_keypoints_2d) == len(px_per_m)) \
+            or not keypoints_2d:
+        raise ValueError('need the same, non-zero number of clips in '
+                         'keypoints_2d, gt_keypoints_2d and px_per_m, got '
+                         f'{len(keypoints_2d)}, {len(gt_keypoints_2d)} and '
+                         f'{len(px_per_m)}')
+    err, motion = [], []
+    for i, (kp, gt) in enumerate(zip(keypoints_2d, gt_keypoints_2d)):
+        kp = torch.as_tensor(kp, dtype=torch.float64)
+        gt = torch.as_tensor(gt, dtype=torch.float64)
+        if kp.shape != gt.shape or kp.dim() != 3 or kp.shape[-1] != 2:
+            raise ValueError(f'clip {i}: keypoints_2d and gt_keypoints_2d '
+                             'must both be (T, J, 2), got '
+                             f'{tuple(kp.shape)} and {tuple(gt.shape)}')
+        scale = float(px_per_m[i])
+        if not (math.isfinite(scale) and scale > 0):
+            raise ValueError(f'clip {i}: px_per_m must be positive, got '
+                             f'{scale}')
+        e = (kp - gt) / scale
+        ok = torch.isfinite(e).all(-1)
+        if scores is not None:
+            ok = ok & (torch.as_tensor(scores[i]) > 0)
+        err.append(e[ok].flatten())
+        both = ok[1:] & ok[:-1]
+        motion.append((e[1:] - e[:-1])[both].flatten())
+    err, motion = torch.cat(err), torch.cat(motion)
+    if not err.numel() or not motion.numel():
+        raise ValueError('no detected joint in any clip')
+    return dict(
+        sigma_2d=float(err.abs().median() * _MAD_TO_STD),
+        sigma_2d_motion=float(motion.abs().median() * _MAD_TO_STD))

@@ -76,6 +76,25 @@ def test_auto_noise_levels_and_flow_confidence_in_data():
                           torch.ones_like(data['flow_weights']))
 
 
+def test_calibrated_detection_motion_noise_changes_the_flow_noise():
+    # white 3 px detections and an exact flow: detection motion minus flow
+    # has a 4.2 px spread. Assuming white detections explains all of it
+    # (flow noise at the floor); a detector whose motion error is
+    # calibrated as tiny leaves it to the flow.
+    gt, init, kp, flow = _problem(T=30, det_std=3.0)
+    opt = _opt()
+    data, *_ = opt._check_inputs(init, kp, None, None, flow, None, None,
+                                 None, -flow, None)
+    data = opt._init_camera(data)
+    white = NoiseAwareObjective().prepare(dict(data))
+    told = NoiseAwareObjective(sigma_2d_motion=0.0005).prepare(dict(data))
+    assert white['sigma_flow'].item() < 1.0
+    assert told['sigma_flow'].item() == pytest.approx(3.0 * 2**0.5,
+                                                      rel=0.3)
+    with pytest.raises(ValueError, match='sigma_2d_motion'):
+        NoiseAwareObjective(sigma_2d_motion=0)
+
+
 def test_zero_anchor_scale_and_warm_start():
     gt, init, kp, flow = _problem()
     opt = _opt(terms=('2d', '3d'))

@@ -4,12 +4,9 @@ import math
 import pytest
 import torch
 
-from mmflowpose.models.pose_optim.noise_levels import (calibrate_flow_floor,
-                                                       calibrate_pose_noise,
-                                                       detection_noise,
-                                                       flow_confidence,
-                                                       flow_noise,
-                                                       subject_scale)
+from mmflowpose.models.pose_optim.noise_levels import (
+    calibrate_detection_noise, calibrate_flow_floor, calibrate_pose_noise,
+    detection_noise, flow_confidence, flow_noise, subject_scale)
 
 
 def smooth_tracks(B=2, T=60, J=17):
@@ -124,3 +121,20 @@ def test_flow_floor_is_in_metres_and_ignores_invalid_joints():
         calibrate_flow_floor([small], [motion], [0.0])
     with pytest.raises(ValueError, match='same'):
         calibrate_flow_floor([small], [motion, motion], [1.0])
+
+
+def test_detection_noise_calibration_sees_a_persistent_error():
+    torch.manual_seed(0)
+    gt = smooth_tracks(B=1)[0]
+    # a detector whose 4 mm error (at 200 px/m: 0.8 px) is the same in
+    # every frame: large error, no motion error
+    offset = 0.8 * torch.randn(1, 17, 2, dtype=torch.float64)
+    det = gt + offset + 0.01 * torch.randn_like(gt)
+    scores = torch.ones(60, 17)
+    scores[5, 2] = 0  # a joint it missed is left out
+    det[5, 2] = 1e4
+    out = calibrate_detection_noise([det], [gt], [200.0], [scores])
+    assert out['sigma_2d'] == pytest.approx(0.004, rel=0.35)
+    assert out['sigma_2d_motion'] < 0.2 * out['sigma_2d']
+    with pytest.raises(ValueError, match='px_per_m'):
+        calibrate_detection_noise([det], [gt], [-1.0])

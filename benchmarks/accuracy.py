@@ -104,7 +104,7 @@ FULL = dict(
     loop_clips=1,
     ablation=True,
     grids=GRIDS,
-    detectors=('mediapipe', 'white'),
+    detectors=('mediapipe', 'mediapipe_lr', 'white'),
     render_val=True,
     floor_clips=4,
     # the guard rolls back as soon as the background's self-supervised
@@ -321,7 +321,8 @@ MEDIAPIPE = dict(min_detection_confidence=0.2)
 # BlazePose run on the rendered frames (:func:`add_mediapipe`)
 DETECTORS = dict(
     white=('keypoints_2d', 'keypoint_scores'),
-    mediapipe=('mp_keypoints_2d', 'mp_keypoint_scores'))
+    mediapipe=('mp_keypoints_2d', 'mp_keypoint_scores'),
+    mediapipe_lr=('mplr_keypoints_2d', 'mp_keypoint_scores'))
 
 
 def add_mediapipe(item, options=None):
@@ -350,16 +351,47 @@ def add_mediapipe(item, options=None):
     sample = item['data_samples']
     sample['mp_keypoints_2d'] = kp.astype(np.float32)
     sample['mp_keypoint_scores'] = scores
+    # diagnostic only (uses the ground truth): the renders' mannequin has
+    # no face, so BlazePose cannot tell a back view from a front view and
+    # swaps left and right; this copy takes, per frame, the labelling
+    # (as detected or mirrored) closer to the true projections
+    swapped = kp[:, LR_SWAP]
+    gt = np.asarray(sample['gt_keypoints_2d'])
+    keep = np.linalg.norm(kp - gt, axis=-1).mean(1) <= np.linalg.norm(
+        swapped - gt, axis=-1).mean(1)
+    sample['mplr_keypoints_2d'] = np.where(keep[:, None, None], kp,
+                                           swapped).astype(np.float32)
+    sample['mp_lr_swapped'] = float(1 - keep.mean())
     return float((scores.max(1) > 0).mean())
 
 
 DETECTOR_TEXT = dict(
     white='True projections + white noise (the noise-model detector)',
+    mediapipe_lr='DIAGNOSTIC (uses the ground truth): the mediapipe '
+    'detections with, per frame, left and right exchanged when that is '
+    'closer to the true projections (the faceless mannequin makes BlazePose '
+    'confuse back and front views)',
     mediapipe='2D detections of the project\'s mediapipe estimator '
     '(BlazePose, video mode) run on the rendered frames')
+
+
+def _lr_swap():
+    from mmflowpose.models.utils.skeleton import load_skeleton
+    names = list(load_skeleton('h36m').joint_names)
+    mirror = [
+        n.replace('left', '@').replace('right', 'left').replace('@', 'right')
+        for n in names
+    ]
+    return [names.index(n) for n in mirror]
+
+
+#: H36M-17 joint order with left and right exchanged
+LR_SWAP = _lr_swap()
+
 # the fields of a validation clip kept after its pixels are used
 VAL_FIELDS = ('gt_pose3d', 'pose3d_init', 'keypoints_2d', 'keypoint_scores',
               'mp_keypoints_2d', 'mp_keypoint_scores', 'image_size',
+              'mplr_keypoints_2d', 'mp_lr_swapped',
               'gt_keypoints_2d')
 
 
@@ -402,7 +434,7 @@ def validation_clips(motions, settings, log):
         return clips, dict(floor_m=None, source='objective default')
     clips, parts, found, floor_flows = [], [], [], []
     for item in iter_clips(motions, per_motion, settings, 10000):
-        if 'mediapipe' in settings['detectors']:
+        if any(d.startswith('mediapipe') for d in settings['detectors']):
             found.append(add_mediapipe(item))
         parts.append(flow_floor_data(item['data_samples']))
         if len(clips) < settings.get('floor_clips', 0):
@@ -635,6 +667,11 @@ def noise_aware_cfg(settings, calibration, drop=None, flow_floor=None):
         sigma_acc=calibration['sigma_acc'])
     if flow_floor is not None:
         noise['sigma_flow_min'] = float(flow_floor)
+    # a real detector: its error and motion error calibrated on
+    # validation clips (the per-clip estimate assumes white noise)
+    for key in ('sigma_2d', 'sigma_2d_motion'):
+        if key in calibration:
+            noise[key] = float(calibration[key])
     if drop:
         noise['terms'] = tuple(t for t in TERMS if t != drop)
     return dict(
@@ -889,6 +926,8 @@ class Setup:
         self.calibration = calibrate_pose_noise(
             [torch.from_numpy(p) for p, _ in val],
             [torch.from_numpy(g) for _, g in val])
+        if detector != 'white':
+            self.calibration.update(detector_noise(val_clips, detector))
         self.anneal, self.anneal_val = choose_anneal(
             estimator, val_clips, settings, self.calibration, detector)
         self.aware = build(
@@ -900,6 +939,32 @@ class Setup:
             noise_aware_cfg(settings, self.calibration))
         self.sums, self.noise, self.terms = Sums(), Sums(), {}
         self.seconds = 0.0
+
+
+def detector_noise(val_clips, detector):
+    """A real detector's 2D error and motion error (metres at the
+    subject) on rendered validation clips."""
+    from mmflowpose.models.pose_optim.noise_levels import (
+        calibrate_detection_noise, subject_scale)
+    kps, gts, scales, scores = [], [], [], []
+    for clip in val_clips:
+        sample = clip['data_samples']
+        if 'gt_keypoints_2d' not in sample:
+            raise ValueError(f'validation clip {clip["name"]} has no '
+                             'gt_keypoints_2d: a real detector needs '
+                             'rendered validation clips (render_val=True)')
+        kp, sc = sanitize(sample, detector)
+        gt = torch.as_tensor(np.asarray(sample['gt_keypoints_2d']))
+        scales.append(
+            float(
+                subject_scale(
+                    gt[None].float(),
+                    torch.as_tensor(np.asarray(sample['gt_pose3d'],
+                                               np.float32))[None])))
+        kps.append(torch.from_numpy(kp))
+        gts.append(gt)
+        scores.append(torch.from_numpy(sc))
+    return calibrate_detection_noise(kps, gts, scales, scores)
 
 
 def choose_anneal(estimator, val_clips, settings, calibration,
@@ -1108,7 +1173,9 @@ def run_clip(setup, paper, item, flows, settings, ablation, loop):
             add_pose(sums, f'aware_no_floor/{row}', outs[-1]['pose'][i], gt)
         fwd, bwd = flows['network']
         for row in ABLATION:
-            opt = build(noise_aware_cfg(settings, setup.calibration, row))
+            opt = build(
+                noise_aware_cfg(settings, setup.calibration, row,
+                                setup.flow_floor))
             out = run_cycles(opt, init, kpt, sc, fwd[None], size, 1, 1.0,
                              backward=bwd[None])[0]
             add_pose(sums, f'ablation/no_{row}', out['pose'][0], gt)
@@ -1669,7 +1736,7 @@ def main(argv=None, settings_override=None):
                        settings, 0)):
         t0 = time.time()
         names.append(item['name'])
-        if 'mediapipe' in detectors:
+        if any(d.startswith('mediapipe') for d in detectors):
             add_mediapipe(item)
         flows = clip_flows(tuner, item, settings)
         sample = item['data_samples']
@@ -1688,7 +1755,7 @@ def main(argv=None, settings_override=None):
             t1 = time.time()
             refined = run_clip(setup, paper, item, flows, settings,
                                settings['ablation'] and s_id == 0,
-                               i < settings['loop_clips'])
+                               s_id == 0 and i < settings['loop_clips'])
             setup.seconds += time.time() - t1
             if s_id == 0 and step and i < step['clips']:
                 # the headline's refined joints draw the sketch; the clip

@@ -80,6 +80,13 @@ def parse_args(argv=None):
         'networks (their decoder.iters; fewer is faster, see '
         'docs/en/demo.md)')
     parser.add_argument(
+        '--finetune-pixels', type=int, default=None,
+        help='pixel budget of one fine-tuning forward/backward pass (pairs '
+        'x crop pixels; bigger crops run fewer pairs per pass, a crop over '
+        'the budget is resized), so memory does not follow the person\'s '
+        'size; default: the refine config\'s (offline: 65536); 0: no '
+        'budget')
+    parser.add_argument(
         '--finetune-on', choices=('crop', 'frame'), default='crop',
         help='fine-tune the flow on a crop around the person (sketch '
         'extent plus a margin) or on whole frames')
@@ -184,6 +191,13 @@ def apply_cost_caps(model: dict, args) -> None:
                              'must be >= 0')
         model['flow_finetuner'] = dict(
             model.get('flow_finetuner') or {}, passes=args.finetune_passes)
+    if args.finetune_pixels is not None:
+        if 0 < args.finetune_pixels < 4096:
+            raise SystemExit(f'--finetune-pixels {args.finetune_pixels}: '
+                             'give 0 (no budget) or at least 4096 (64 x 64)')
+        model['flow_finetuner'] = dict(
+            model.get('flow_finetuner') or {},
+            max_pixels=args.finetune_pixels or None)
     if args.flow_iters is not None:
         if args.flow_iters < 1:
             raise SystemExit(f'--flow-iters {args.flow_iters}: must be >= 1')

@@ -17,4 +17,6 @@ model = dict(
     # squares scaled to the person (3% of the box diagonal, >= 3 px): at
     # 256x320 the paper's 31 px squares would cover whole limbs
     sketch_head=dict(square_size=3, square_scale=0.03),
-    flow_finetuner=dict(passes=1, batch_size=4))
+    # fine-tuning memory bounded whatever the person's size: at most 64 k
+    # pixels per forward/backward pass (docs/en/demo.md, measured)
+    flow_finetuner=dict(passes=1, batch_size=4, max_pixels=65536))

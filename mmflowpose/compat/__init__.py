@@ -7,9 +7,5 @@ OpenMMLab packages are imported. This package is the only place that does it;
 """
 from .correlation import TorchCorrelation, correlation
 from .install import install, is_installed
-from .scope import flow_scope, pose_scope
 
-__all__ = [
-    'install', 'is_installed', 'TorchCorrelation', 'correlation', 'flow_scope',
-    'pose_scope'
-]
+__all__ = ['install', 'is_installed', 'TorchCorrelation', 'correlation']

@@ -2,6 +2,7 @@ import itertools
 
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 from torch.autograd import gradcheck
 
 from mmflowpose.compat import TorchCorrelation, correlation
@@ -70,8 +71,7 @@ def test_gradient_matches_brute_force(setting):
 def test_module_and_registry():
     from mmflow.registry import MODELS
 
-    from mmflowpose.compat import flow_scope
-    with flow_scope():
+    with DefaultScope.overwrite_default_scope('mmflow'):
         op = MODELS.build(dict(type='Correlation', max_displacement=2))
     assert isinstance(op, TorchCorrelation)
     assert 'max_displacement=2' in repr(op)

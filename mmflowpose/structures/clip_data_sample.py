@@ -12,11 +12,10 @@ import torch
 from mmengine.structures import BaseDataElement
 from torch import Tensor
 
-#: name -> (layout, fixed trailing sizes by axis). ``pred_*`` fields and
-#: ``pred_sketch_mask`` / ``pred_camera`` stack the cycles on a leading
-#: axis of C + 1 entries: entry 0 holds the initial estimates (the
-#: detections, the lifted pose, the pretrained networks' flow, no sketch),
-#: entry c the state after cycle c.
+#: name -> (layout, fixed sizes by axis). The ``pred_*`` fields stack the
+#: cycles on a leading axis of C + 1 entries: entry 0 holds the initial
+#: state (the detections, the lifted pose, the pretrained networks' flow, a
+#: zero camera, no sketch), entry c the state after cycle c.
 FIELDS: Dict[str, Tuple[str, Dict[int, int]]] = dict(
     # inputs
     frames=('(T, 3, H, W) RGB, uint8 0-255 or float', {1: 3}),

@@ -105,7 +105,8 @@ def test_one_cycle_example_writes_out_dump_and_pictures(tmp_path):
     assert 'cycle1/MPJPE' in out and 'cycle2/MPJPE' not in out
     with open(tmp_path / 'predictions.pkl', 'rb') as file:
         dumped = pickle.load(file)  # our own output file
-    assert len(dumped) == 1 and dumped[0]['pred_pose3d'].shape == (4, 17, 3)
+    # every cycle stacked: entry 0 initial, entry 1 after the one cycle
+    assert len(dumped) == 1 and dumped[0]['pred_pose3d'].shape == (2, 4, 17, 3)
     assert os.listdir(work / 'vis')
 
 

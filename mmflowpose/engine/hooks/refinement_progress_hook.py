@@ -104,10 +104,9 @@ class RefinementProgressHook(Hook):
         for name, value in seconds.items():
             self._seconds[name] += value
         for output in outputs or []:
-            pose = output.get('pred_pose3d') if isinstance(output,
-                                                           dict) else None
+            pose = output.get('pred_pose3d')  # (C+1, T, J, 3)
             if pose is not None:
-                self._frames += len(pose)
+                self._frames += pose.shape[-3]
         spent = ', '.join(f'{k} {v:.1f} s' for k, v in seconds.items())
         runner.logger.info(f'{self._clip} refined ({spent})')
 

@@ -25,6 +25,10 @@ def test_pose_optimizer_benchmark(tmp_path):
     assert float(lines[-1].split('=')[1]) > 1
     result = json.loads(out.read_text())
     assert [m['frames'] for m in result['memory']] == [300, 600]
+    agree = result['agreement']  # the batched vs the per-frame reference
+    assert agree['batched']['groups'] == 1
+    assert agree['reference']['groups'] == agree['frames'] == 10
+    assert agree['distance_mm'] > 0
 
 
 def test_flow_sketch_benchmark(tmp_path):

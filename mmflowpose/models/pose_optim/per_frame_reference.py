@@ -61,6 +61,20 @@ class PerFrameReferenceOptimizer(PoseOptimizer):
     The result has :meth:`PoseOptimizer.optimize`'s layout; ``steps`` holds
     one step count per frame (clip-major, B * T entries) and every
     ``history`` entry also names its ``clip`` and ``frame``.
+
+    Example:
+        The paper preset of a refiner config, as its reference::
+
+            cfg = dict(model.pose_optimizer,
+                       type='PerFrameReferenceOptimizer')
+            out = MODELS.build(cfg).optimize(init_pose, keypoints_2d,
+                                             scores, flow,
+                                             image_size=(H, W))
+
+    Args:
+        **kwargs: :class:`PoseOptimizer` arguments (``weighting`` must be
+            ``'paper'``; ``window_size``, ``window_overlap``,
+            ``windows_per_batch`` and ``chunk_frames`` are ignored).
     """
 
     def __init__(self, **kwargs):

@@ -50,6 +50,13 @@ def test_single_frame_is_the_batched_problem():
     assert torch.equal(ref['pose'], batched['pose'])
     assert torch.equal(ref['camera'], batched['camera'])
     assert _mpjpe(ref['pose'], gt) < _mpjpe(init, gt)
+    # a warm start and a weaker anchor mean the same in both
+    kwargs = dict(start_pose=init + 0.01, anchor_scale=0.5)
+    batched = _build(_paper(max_steps=60), False).optimize(init, kp, **kwargs)
+    ref = _build(_paper(max_steps=60), True).optimize(init, kp, **kwargs)
+    assert torch.equal(ref['pose'], batched['pose'])
+    cold = _build(_paper(max_steps=60), True).optimize(init, kp)
+    assert (cold['pose'] - ref['pose']).abs().max() > 1e-3  # not ignored
 
 
 def test_separable_objective_matches_batched():

@@ -92,13 +92,15 @@ GRIDS = dict(
 # 48-frame test clip ~2 min (render, mediapipe, RAFT-S forward and
 # backward, DIS, four setups' pose steps), the validation part ~8 min
 # (rendering 7 clips, mediapipe, calibration and anchor annealing of four
-# setups), the flow step ~80 s per clip: 10 test clips of 48 frames fit
-# in ~40 min. The issue asks for >= 12 x 48; see docs/en/results.
+# setups), the flow step ~80 s per clip, but a clip took up to 400 s when
+# the machine was busiest: 8 test clips of 48 frames (4 per held-out
+# motion, cameras cycling) are what fits in ~40 min. The issue asks for
+# >= 12 x 48; see docs/en/results.
 FULL = dict(
     num_frames=48,
     image_size=(384, 512),
     flow_max_side=256,
-    test_clips_per_motion=5,
+    test_clips_per_motion=4,
     val_clips_per_motion=1,
     det_std_rel=0.01,
     num_cycles=3,
@@ -108,6 +110,9 @@ FULL = dict(
     ablation=True,
     grids=GRIDS,
     detectors=('mediapipe', 'mediapipe_lr', 'white'),
+    # the noise-model estimator's setup (committed earlier run: 90.7 ->
+    # 54.8 mm) is left out of the full run for time
+    noise_model_setup=False,
     render_val=True,
     floor_clips=3,
     # the guard rolls back as soon as the background's self-supervised
@@ -1716,13 +1721,14 @@ def main(argv=None, settings_override=None):
                     None, DETECTOR_TEXT[det] + '; initial 3D poses from '
                     'the noise model.', val_clips, settings, det,
                     floor['floor_m']))
-    setups.append(
-        Setup(
-            f'noisy-GT estimator + {flow_name}', None,
-            'Initial 3D poses from the noise model (per-clip bias, '
-            'correlated jitter, depth error); white-noise detections and '
-            'the same flows as above.', val_clips, settings, 'white',
-            floor['floor_m']))
+    if settings.get('noise_model_setup', True) or not setups:
+        setups.append(
+            Setup(
+                f'noisy-GT estimator + {flow_name}', None,
+                'Initial 3D poses from the noise model (per-clip bias, '
+                'correlated jitter, depth error); white-noise detections and '
+                'the same flows as above.', val_clips, settings, 'white',
+                floor['floor_m']))
     chosen = choose_floor(setups[0], val_clips, floor, settings, log)
     if chosen is not None:
         for setup in setups:

@@ -36,7 +36,8 @@ from ..losses.flow_consistency_loss import joint_flow_from_dense
 from ..losses.robust_nll import (acceleration_prior_loss, robust_nll,
                                  velocity_anchor_loss)
 from ..utils.geometry import bone_lengths
-from .noise_levels import detection_noise, flow_confidence, flow_noise
+from .noise_levels import (detection_noise, flow_confidence, flow_noise,
+                           round_trip_noise)
 
 TERMS = ('2d', 'opt', '3d', 'vel', 'acc', 'bones', 'camera')
 _METRIC = ('sigma_3d', 'sigma_vel', 'sigma_acc', 'sigma_bone')
@@ -184,6 +185,14 @@ class NoiseAwareObjective(nn.Module):
                 self.sigma_2d_motion * px / math.sqrt(2.)
             sig = flow_noise(fwd, kp, motion, scores)
             sig = torch.where(torch.isfinite(sig), sig, det)
+            bwd = self._backward_at(data, kp[:, :-1] + fwd)
+            if bwd is not None:
+                # when the detector is much noisier than the flow, the
+                # estimate above is a small difference of large variances
+                # and falls to the floor; the round trip bounds it below
+                trip = round_trip_noise(fwd, bwd, scores)
+                sig = torch.where(torch.isfinite(trip),
+                                  torch.maximum(sig, trip), sig)
             data['sigma_flow'] = torch.maximum(sig, self.sigma_flow_min * px)
         else:
             data['sigma_flow'] = self.sigma_flow * px

@@ -117,6 +117,41 @@ def flow_noise(joint_flow: Tensor,
     return var.clamp_min(floor**2).sqrt()
 
 
+def round_trip_noise(joint_flow: Tensor,
+                     backward_joint_flow: Tensor,
+                     scores: Optional[Tensor] = None) -> Tensor:
+    """Std (px, per coordinate) of the flow's error from its round trip.
+
+    Forward flow at a joint plus backward flow at its end point is 0 for
+    an exact flow; with independent errors of std sigma in both
+    directions it has std ``sqrt(2) sigma``. A lower bound where both
+    directions err alike (a limb's motion missed both ways), but, unlike
+    :func:`flow_noise`, not drowned by the detector's noise: the
+    objective takes the larger of the two.
+
+    Args:
+        joint_flow (Tensor): (B, P, J, 2) forward flow at the joints (px).
+        backward_joint_flow (Tensor): (B, P, J, 2) backward flow at the
+            forward end points (px).
+        scores (Tensor, optional): (B, T, J); pairs with a score-0 joint
+            are left out.
+
+    Returns:
+        Tensor: (B,) px; NaN where no pair is usable.
+    """
+    check_shape(joint_flow, ['B', 'P', 'J', 2], 'joint_flow')
+    if backward_joint_flow.shape != joint_flow.shape:
+        raise ValueError('backward_joint_flow must have the shape of '
+                         f'joint_flow {tuple(joint_flow.shape)}, got '
+                         f'{tuple(backward_joint_flow.shape)}')
+    resid = joint_flow + backward_joint_flow
+    ok = torch.isfinite(resid).all(-1)
+    if scores is not None:
+        good = (scores > 0) & torch.isfinite(scores)
+        ok = ok & good[:, 1:] & good[:, :-1]
+    return _robust_std(resid, ok[..., None].expand_as(resid)) / math.sqrt(2.)
+
+
 def flow_confidence(joint_flow: Tensor,
                     backward_joint_flow: Tensor,
                     flow_sigma: Tensor,

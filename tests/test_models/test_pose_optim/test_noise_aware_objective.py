@@ -95,6 +95,21 @@ def test_calibrated_detection_motion_noise_changes_the_flow_noise():
         NoiseAwareObjective(sigma_2d_motion=0)
 
 
+def test_round_trip_bounds_a_flow_noise_drowned_by_the_detector():
+    # 3 px white detections, a flow with 1 px independent errors each way:
+    # detection motion minus flow cannot resolve 1 px under 4.2 px, the
+    # round trip can
+    torch.manual_seed(1)
+    gt, init, kp, flow = _problem(T=30, det_std=3.0)
+    fwd = flow + torch.randn_like(flow)
+    bwd = -flow + torch.randn_like(flow)
+    opt = _opt()
+    data, *_ = opt._check_inputs(init, kp, None, None, fwd, None, None,
+                                 None, bwd, None)
+    data = NoiseAwareObjective().prepare(opt._init_camera(data))
+    assert data['sigma_flow'].item() == pytest.approx(1.0, rel=0.3)
+
+
 def test_zero_anchor_scale_and_warm_start():
     gt, init, kp, flow = _problem()
     opt = _opt(terms=('2d', '3d'))

@@ -6,7 +6,8 @@ import torch
 
 from mmflowpose.models.pose_optim.noise_levels import (
     calibrate_detection_noise, calibrate_flow_floor, calibrate_pose_noise,
-    detection_noise, flow_confidence, flow_noise, subject_scale)
+    detection_noise, flow_confidence, flow_noise, round_trip_noise,
+    subject_scale)
 
 
 def smooth_tracks(B=2, T=60, J=17):
@@ -138,3 +139,20 @@ def test_detection_noise_calibration_sees_a_persistent_error():
     assert out['sigma_2d_motion'] < 0.2 * out['sigma_2d']
     with pytest.raises(ValueError, match='px_per_m'):
         calibrate_detection_noise([det], [gt], [-1.0])
+
+
+def test_round_trip_noise_sees_independent_flow_errors():
+    torch.manual_seed(0)
+    flow = torch.randn(2, 40, 17, 2, dtype=torch.float64) * 5
+    fwd = flow + 0.8 * torch.randn_like(flow)
+    bwd = -flow + 0.8 * torch.randn_like(flow)
+    est = round_trip_noise(fwd, bwd).numpy()
+    assert est == pytest.approx([0.8, 0.8], rel=0.15)
+    # a joint with score 0 in one frame drops its pairs
+    scores = torch.ones(2, 41, 17, dtype=torch.float64)
+    scores[:, 3] = 0
+    bwd[:, 2:4] += 1e3
+    assert round_trip_noise(fwd, bwd, scores).numpy() == pytest.approx(
+        [0.8, 0.8], rel=0.15)
+    with pytest.raises(ValueError, match='shape'):
+        round_trip_noise(fwd, bwd[:, 1:])

@@ -64,3 +64,27 @@ def test_demo_verbose_shows_third_party_logs(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert any(noise in result.stderr for noise in NOISE), \
         result.stderr[-2000:]
+
+
+def test_finetune_pixels_flag_sets_the_budget():
+    """--finetune-pixels writes flow_finetuner.max_pixels over the offline
+    config's 65536; 0 removes the budget; tiny budgets are refused."""
+    import importlib.util
+
+    import pytest
+    spec = importlib.util.spec_from_file_location(
+        'flowpose_demo', osp.join(REPO, 'demo', 'flowpose_demo.py'))
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+
+    def tuner(*flags):
+        model, reason = demo.refine_config(
+            demo.parse_args(['--offline', *flags]))
+        assert reason is None
+        return model['flow_finetuner']
+
+    assert tuner()['max_pixels'] == 65536
+    assert tuner('--finetune-pixels', '32768')['max_pixels'] == 32768
+    assert tuner('--finetune-pixels', '0')['max_pixels'] is None
+    with pytest.raises(SystemExit, match='at least 4096'):
+        tuner('--finetune-pixels', '100')

@@ -138,11 +138,13 @@ class FlowPoseRefiner(BaseModel):
 
     def _flows(self, frames: Tensor, size):
         """Each network's flow and their mean at the working size, the
-        mean at the output size, and the mean backward flow (or None)."""
-        flows = self.predict_flow(frames)
-        work = torch.stack(flows).mean(0)
-        back = backward_flow(self.finetuners, frames) \
-            if self.backward_flow else None
+        mean at the output size, and the mean backward flow (or None);
+        timed as the 'flow' and 'resize' stages."""
+        with self.timer('flow', self.device):
+            flows = self.predict_flow(frames)
+            work = torch.stack(flows).mean(0)
+            back = backward_flow(self.finetuners, frames) \
+                if self.backward_flow else None
         with self.timer('resize', self.device):
             return flows, work, self._output(work, size), \
                 None if back is None else self._output(back, size)
@@ -166,9 +168,7 @@ class FlowPoseRefiner(BaseModel):
         timer, device, size = self.timer, self.device, clip.image_size
         for tuner in self.finetuners:
             tuner.restore()  # every clip starts from the pretrained nets
-        with timer('flow', device):
-            flows, flow_work, current, backward = self._flows(
-                clip.frames, size)
+        flows, flow_work, current, backward = self._flows(clip.frames, size)
         record, pose_init = CycleRecord(self.keep_dense_flow), clip.pose3d_init
         record.add(pose_init, pose_init.new_zeros(len(pose_init), 3),
                    clip.keypoints_2d, current,
@@ -214,9 +214,8 @@ class FlowPoseRefiner(BaseModel):
                         finetune(self.finetuners, self.sketch_head,
                                  clip.frames, flows, sketch, mask,
                                  self.finetune_crop)
-                    with timer('flow', device):
-                        flows, flow_work, current, backward = self._flows(
-                            clip.frames, size)
+                    flows, flow_work, current, backward = self._flows(
+                        clip.frames, size)
             record.add(result['pose'][0], camera_values(result), projected,
                        current, self._output(mask, size, mask=True)[:, 0])
             record.add_steps(sum(result['steps']),

@@ -65,3 +65,19 @@ def test_dataset_pipeline_packs():
     assert sample.gt_flow.shape == (2, 2, 32, 40)
     assert sample.human_mask.shape == (3, 32, 40)
     assert sample.gt_pose3d.shape == (3, 17, 3)
+
+
+def test_every_shipped_clip_config_packs():
+    """Refiner, metrics and hooks read ClipDataSamples: every shipped
+    config's test dataset must end its pipeline with PackClipInputs."""
+    import glob
+    import os.path as osp
+
+    from mmengine.config import Config
+    root = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+        osp.abspath(__file__)))))
+    paths = sorted(glob.glob(osp.join(root, 'configs', 'flowpose', '*.py')))
+    assert paths
+    for path in paths:
+        dataset = Config.fromfile(path).test_dataloader.dataset
+        assert dataset.pipeline[-1]['type'] == 'PackClipInputs', path

@@ -54,7 +54,9 @@ def build_finetuners(flow_networks: ConfigList,
     if not cfgs:
         raise ValueError('flow_networks must name at least one mmflow '
                          'network (config, checkpoint)')
-    tuner_cfg = dict(lr=1e-5, passes=3)
+    # no lr here: FlowFinetuner's default optimiser is Adam 1e-5, and an
+    # lr would override the one of a configured optim_wrapper
+    tuner_cfg = dict(passes=3)
     tuner_cfg.update(flow_finetuner or {})
     tuner_cfg['carry_over'] = True  # across the cycles of one clip
     passes = int(tuner_cfg['passes'])

@@ -22,5 +22,11 @@ model = dict(
         points_per_bone=22,
         square_size=31,
         score_thr=0.3),
-    flow_finetuner=dict(lr=1e-5, passes=3, batch_size=2, bn_mode='eval'),
+    # the optimiser comes from mmengine's OPTIMIZERS through an OptimWrapper
+    # (an `lr` key, still accepted, overrides its learning rate)
+    flow_finetuner=dict(
+        optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-5)),
+        passes=3,
+        batch_size=2,
+        bn_mode='eval'),
 )

@@ -219,12 +219,21 @@ class FlowFinetuner(nn.Module):
         self._optim_wrapper = None
 
     # -------------------------------------------------------------- running
+    def forward_chunk(self, height: int, width: int) -> int:
+        """Pairs per inference forward of ``height`` x ``width`` frames:
+        ``batch_size``, fewer when ``max_pixels`` allows fewer (a window's
+        flow then runs in chunks whose size does not follow its length)."""
+        per_pass = pairs_per_pass(height, width, self.max_pixels)
+        return self.batch_size if per_pass is None else min(
+            self.batch_size, per_pass)
+
     @torch.no_grad()
     def predict(self, frame1: Tensor, frame2: Tensor,
                 batch_size: Optional[int] = None) -> Tensor:
-        """Final flow (N, 2, H, W) px of (N, 3, H, W) 0-255 RGB pairs."""
+        """Final flow (N, 2, H, W) px of (N, 3, H, W) 0-255 RGB pairs, in
+        chunks of ``batch_size`` pairs (default :meth:`forward_chunk`)."""
         self.net.eval()
-        size = batch_size or self.batch_size
+        size = batch_size or self.forward_chunk(*frame1.shape[-2:])
         out = [
             flow_forward(self.net, frame1[i:i + size], frame2[i:i + size])
             for i in range(0, frame1.shape[0], size)

@@ -26,7 +26,8 @@ def predict_flow(finetuners: Sequence, frames: Tensor) -> List[Tensor]:
     for tuner in finetuners:
         tuner.net.eval()
         # RAFT: each frame encoded once, not once per pair it is in
-        flows.append(clip_flow(tuner.net, frames, tuner.batch_size))
+        flows.append(clip_flow(tuner.net, frames,
+                               tuner.forward_chunk(*frames.shape[-2:])))
     for index, flow in enumerate(flows):
         bad = ~torch.isfinite(flow)
         if bad.any():

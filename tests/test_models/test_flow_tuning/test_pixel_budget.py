@@ -109,6 +109,21 @@ def test_pairs_over_the_budget_are_resized_and_still_learn():
         FlowFinetuner(raft(), max_pixels=64 * 32)
 
 
+def test_forward_chunk_follows_the_budget():
+    """Inference forwards (a window's flow) run in chunks of at most the
+    budget's pairs, never more than batch_size."""
+    net = raft()
+    assert FlowFinetuner(net, batch_size=4).forward_chunk(64, 96) == 4
+    budget = FlowFinetuner(net, batch_size=4, max_pixels=2 * 64 * 96)
+    assert budget.forward_chunk(64, 96) == 2
+    assert budget.forward_chunk(16, 24) == 4
+    assert budget.forward_chunk(128, 192) == 1
+    f1, f2, _, _ = pairs(n=3)
+    torch.testing.assert_close(budget.predict(f1, f2),
+                               budget.predict(f1, f2, batch_size=3),
+                               rtol=1e-4, atol=1e-4)
+
+
 def test_optimiser_comes_from_the_optim_wrapper_config():
     from mmengine.optim import OptimWrapper
     f1, f2, target, _ = pairs(n=1)

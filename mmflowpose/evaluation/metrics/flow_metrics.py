@@ -15,6 +15,10 @@ an mmflow ``FlowDataSample``; tensors or numpy arrays), by their
   flow at frame p's joints), ``gt_joint_flow`` (P, J, 2) px true motion,
   optional ``gt_joint_flow_valid`` (P, J) bool; ``gt_flow`` is not needed.
 
+A refiner's stacked ``pred_flow`` (C+1, P, 2, H, W) of every cycle is
+scored at its last cycle; wrap the metric in ``PerCycleMetric`` to score
+every cycle.
+
 ``process`` adds error SUMS and pixel/point COUNTS; ``compute_metrics``
 divides the totals, so results do not depend on batch sizes, clip lengths
 or how many valid pixels each sample has. A scored pixel/point whose
@@ -123,6 +127,8 @@ class EndPointError(BaseMetric):
                 self._required(sample, 'pred_flow', 'pred_flow_fw.data'),
                 'pred_flow')
             pred = pred[None] if pred.ndim == 3 else pred  # (P, 2, H, W)
+            if pred.ndim == 5:  # a refiner's cycles: score the last one
+                pred = pred[-1]
             if self.mode == 'sparse':
                 self.results.append(self._sparse(sample, pred))
                 continue

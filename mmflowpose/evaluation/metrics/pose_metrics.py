@@ -7,6 +7,10 @@ Fields read from each data sample (a dict or a data-sample object):
   ``gt_instances.lifting_target``, same shapes (an extra leading instance
   axis is allowed).
 
+A refiner's stacked prediction (C+1, T, J, 3) of every cycle (see
+:class:`ClipDataSample`) is scored at its last cycle; wrap the metric in
+``PerCycleMetric`` to score every cycle.
+
 Optional ``pose_mask`` (T, J) / ``gt_instances.lifting_target_visible``
 bool excludes joints. Poses are in metres; results are in mm
 (``unit_scale=1000``). Each ``process`` adds error SUMS and joint COUNTS;
@@ -112,6 +116,8 @@ class _PoseErrorMetric(BaseMetric):
                     'pred_instances.keypoints and '
                     'gt_instances.lifting_target')
             pred, gt = _tensor(pred), _tensor(gt)
+            if pred.ndim == gt.ndim + 1 and pred.shape[1:] == gt.shape:
+                pred = pred[-1]  # a refiner's cycles: score the last one
             if pred.shape != gt.shape or pred.shape[-1] != 3:
                 raise ValueError(f'prediction {tuple(pred.shape)} and ground '
                                  f'truth {tuple(gt.shape)} must both be '

@@ -55,3 +55,16 @@ def test_needs_stacked_predictions():
         metric.process({}, [dict(pred_pose3d=torch.zeros(3, 17, 3))])
     with pytest.raises(KeyError, match='pred_pose3d'):
         metric.process({}, [dict(gt_pose3d=torch.zeros(3, 17, 3))])
+
+
+def test_plain_metrics_score_the_last_cycle():
+    """Without PerCycleMetric, a refined clip is scored at its last cycle
+    (what ``val_evaluator = dict(type='MPJPEMetric')`` asks for)."""
+    from mmflowpose.evaluation.metrics import EndPointError, MPJPEMetric
+    clip = _clip([30.0, 20.0, 10.0], [2.0, 1.0, 0.25])
+    pose, flow = MPJPEMetric(root_joint=0), EndPointError()
+    pose.process({}, [clip.to_dict()])
+    flow.process({}, [clip])
+    assert pose.compute_metrics(pose.results)['MPJPE'] == pytest.approx(
+        10.0 * 16 / 17)
+    assert flow.compute_metrics(flow.results)['EPE'] == pytest.approx(0.25)

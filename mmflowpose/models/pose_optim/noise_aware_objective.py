@@ -40,6 +40,9 @@ from .noise_levels import (detection_noise, flow_confidence, flow_noise,
                            round_trip_noise)
 
 TERMS = ('2d', 'opt', '3d', 'vel', 'acc', 'bones', 'camera')
+# where L_opt reads the flow of frame t: at the current estimate's
+# projection (the paper) or at the 2D detections
+FLOW_SAMPLE_POINTS = ('estimate', 'detections')
 _METRIC = ('sigma_3d', 'sigma_vel', 'sigma_acc', 'sigma_bone')
 
 
@@ -97,6 +100,12 @@ class NoiseAwareObjective(nn.Module):
         delta (float): Huber threshold in noise levels. Defaults to 2.0.
         terms (sequence[str]): enabled terms, from ``TERMS``. Defaults to
             all of them.
+        flow_sample_points (str): where ``opt`` samples the flow of frame
+            t: ``'estimate'`` (the current projection, as in the paper)
+            or ``'detections'`` (the 2D detections, fixed during the
+            step: an estimate that is off the limb reads the motion of
+            whatever lies under it, see docs/en/results/flow_sampling.md).
+            Defaults to 'estimate'.
     """
 
     def __init__(self,
@@ -112,7 +121,8 @@ class NoiseAwareObjective(nn.Module):
                  sigma_2d_motion: Optional[float] = None,
                  fb_tolerance: float = 3.0,
                  delta: float = 2.0,
-                 terms: Sequence[str] = TERMS):
+                 terms: Sequence[str] = TERMS,
+                 flow_sample_points: str = 'estimate'):
         super().__init__()
         for name, value in (('sigma_2d', sigma_2d), ('sigma_flow',
                                                      sigma_flow)):
@@ -141,6 +151,11 @@ class NoiseAwareObjective(nn.Module):
         if unknown:
             raise ValueError(f'unknown terms {sorted(unknown)}; expected a '
                              f'subset of {list(TERMS)}')
+        if flow_sample_points not in FLOW_SAMPLE_POINTS:
+            raise ValueError('flow_sample_points must be one of '
+                             f'{list(FLOW_SAMPLE_POINTS)}, got '
+                             f'{flow_sample_points!r}')
+        self.flow_sample_points = flow_sample_points
         self.sigma_2d = sigma_2d
         self.sigma_flow = sigma_flow
         self.sigma_3d = float(sigma_3d)
@@ -262,6 +277,8 @@ class NoiseAwareObjective(nn.Module):
             start = points[:, :-1]
             if data.get('joint_flow') is not None:
                 target = data['joint_flow']
+            elif self.flow_sample_points == 'detections':
+                target = self._flow_at_detections(data)
             else:
                 target = sample_joint_flow(data['flow'], start,
                                            data.get('flow_scale'))
@@ -302,4 +319,5 @@ class NoiseAwareObjective(nn.Module):
                 f'sigma_flow={self.sigma_flow!r}, sigma_3d={self.sigma_3d}, '
                 f'sigma_vel={self.sigma_vel}, sigma_acc={self.sigma_acc}, '
                 f'sigma_bone={self.sigma_bone}, delta={self.delta}, '
-                f'terms={self.terms})')
+                f'terms={self.terms}, '
+                f'flow_sample_points={self.flow_sample_points!r})')

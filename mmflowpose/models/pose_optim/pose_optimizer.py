@@ -95,8 +95,6 @@ class PoseOptimizer(nn.Module):
         root_joint (int): root joint id (perspective mode). Defaults to 0.
         skeleton (str | dict): mmpose metainfo for the bones. Defaults to
             'h36m'.
-        seed (int): torch seed used inside :meth:`optimize` (restored
-            afterwards). Defaults to 0.
         weighting (str): ``'paper'`` (the four losses above with the
             paper's fixed weights) or ``'noise_aware'`` (every term weighed
             by its measurement noise, :class:`NoiseAwareObjective`; the
@@ -124,7 +122,6 @@ class PoseOptimizer(nn.Module):
                  chunk_frames: Optional[int] = 4096,
                  root_joint: int = 0,
                  skeleton: Union[str, Dict] = 'h36m',
-                 seed: int = 0,
                  weighting: str = 'paper',
                  noise: Optional[Dict] = None):
         super().__init__()
@@ -169,7 +166,6 @@ class PoseOptimizer(nn.Module):
             self.skeleton = _cached_skeleton(skeleton)
         else:
             self.skeleton = load_skeleton(skeleton)
-        self.seed = seed
         self.weighting = weighting
         self.noise_objective = None
         self.paper_objective = None
@@ -297,9 +293,7 @@ class PoseOptimizer(nn.Module):
                                  f'got {tuple(start_pose.shape)}')
             data['start_pose'] = start_pose.to(init_pose.dtype)
         data['anchor_scale'] = float(anchor_scale)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
-            return self._optimize(data, B, T, camera)
+        return self._optimize(data, B, T, camera)
 
     def _check_inputs(self, init_pose, keypoints_2d, scores, flow,
                       joint_flow, camera, image_size, backward_flow,

@@ -85,6 +85,23 @@ def add_grouped(sums, key, err, valid, groups):
         sums.add(f'{key}/{name}', err[:, ids][v].sum(), v.sum())
 
 
+# a robust neighbourhood read: per-coordinate median of the flow on a
+# 5 x 5 grid of offsets 4 px apart (a 16 px square, about a limb's width
+# at 384x512) around the point
+OFFSETS = torch.stack(
+    torch.meshgrid(torch.arange(-8., 9., 4.), torch.arange(-8., 9., 4.),
+                   indexing='xy'), -1).view(-1, 2)
+
+
+def median_read(field, points):
+    """(P, J, 2) median of ``field`` (P, 2, H, W) around (P, J, 2)."""
+    from mmflowpose.models.utils.sampling import sample_at_points
+    reads = torch.stack([
+        sample_at_points(field, points + o)[0] for o in OFFSETS
+    ])
+    return reads.nanmedian(dim=0).values
+
+
 def measure_motion(sums, sample, flows, init, groups):
     """Distances to the true joints and flow-read joint motion errors."""
     from mmflowpose.models.utils.sampling import sample_at_points
@@ -104,6 +121,13 @@ def measure_motion(sums, sample, flows, init, groups):
             err = torch.linalg.vector_norm(read - truth, dim=-1)
             ok = valid & torch.isfinite(err)
             add_grouped(sums, f'motion/{flow}@{name}', err, ok, groups)
+            if name == 'truth':
+                continue
+            read = median_read(field, locs[name][:-1])
+            err = torch.linalg.vector_norm(read - truth, dim=-1)
+            ok = valid & torch.isfinite(err)
+            add_grouped(sums, f'motion/{flow}@{name}_median', err, ok,
+                        groups)
 
 
 def pose_steps(sums, opts, sample, flows, init_np):

@@ -793,109 +793,6 @@ def static_floor(init, gt):
     return gt + (init - gt).mean(0, keepdims=True)
 
 
-def per_frame_loop(optimizer, init_pose, keypoints_2d, scores, flow,
-                   image_size):
-    """The seed's per-frame loop, made fair (a baseline, pose only).
-
-    Frame t's joints and camera are optimised alone with frame t-1 fixed at
-    its already optimised value, through the optimiser's own
-    :meth:`PoseOptimizer.objective` on the 2-frame window (t-1, t): the
-    same terms, weights, camera model and dense flow input as the batched
-    refiner. Terms that are means over frames (L_3D, L_2D, bones) are made
-    frame t's alone: frame t-1's detections get score 0 (L_2D is a masked
-    mean), and L_3D / bones, whose frame t-1 part is exactly 0 (its target
-    is its own optimised pose / bone lengths), are multiplied by the window
-    length. Bone lengths are tied to the PREVIOUS optimised frame's (the
-    seed's scheme; frame 0 to its own initial lengths). Adam with the
-    optimiser's lr, up to ``max_steps`` per frame, early stop on the pose
-    exactly as :meth:`PoseOptimizer._solve` does.
-
-    Args:
-        optimizer (PoseOptimizer): the refiner's pose optimiser.
-        init_pose (Tensor): (B, T, J, 3) initial joints (metres).
-        keypoints_2d (Tensor): (B, T, J, 2) detections (px).
-        scores (Tensor): (B, T, J) detection scores (0 = missing).
-        flow (Tensor): (B, T-1, 2, H, W) forward flow (px).
-        image_size (tuple[int, int]): (H, W) of the frames.
-
-    Returns:
-        dict: ``pose`` (B, T, J, 3) and ``steps`` (list of T Adam step
-        counts).
-    """
-    from mmflowpose.models.losses import reference_bone_lengths
-    opt = optimizer
-    data, B, T, J = opt._check_inputs(init_pose, keypoints_2d, scores, flow,
-                                      None, None, image_size, None, None,
-                                      None)
-    data = opt._init_camera(data)
-    bones = opt.skeleton.bone_index(init_pose.device)
-    pairs = ('flow', 'joint_flow', 'backward_flow', 'backward_joint_flow',
-             'flow_weights')
-    poses, cams, steps = [], [], []
-    with torch.random.fork_rng(devices=[]):
-        # the step draws no random numbers; a fixed seed keeps it so
-        torch.manual_seed(0)
-        for t in range(T):
-            lo = max(t - 1, 0)
-            window = {}
-            for key, value in data.items():
-                if key in ('cam_scale', 'flow_scale', 'px_per_m'):
-                    window[key] = value
-                elif key in pairs:
-                    window[key] = value[:, lo:t]
-                else:
-                    window[key] = value[:, lo:t + 1]
-            if t:
-                window['init_pose'] = torch.cat(
-                    [poses[-1], data['init_pose'][:, t:t + 1]], 1)
-                window['scores'] = torch.cat([
-                    torch.zeros_like(data['scores'][:, :1]),
-                    data['scores'][:, t:t + 1]
-                ], 1)
-                window['ref_lengths'] = reference_bone_lengths(
-                    poses[-1], bones)
-            else:
-                window['ref_lengths'] = reference_bone_lengths(
-                    data['init_pose'][:, :1], bones)
-            size = t + 1 - lo
-            pose = data['init_pose'][:, t:t + 1].clone().requires_grad_(True)
-            if opt.camera == 'weak':
-                cam = torch.zeros_like(data['cam0'][:, t:t + 1])
-            else:
-                cam = data['translation'][:, t:t + 1].clone()
-            cam.requires_grad_(True)
-            adam = torch.optim.Adam([pose, cam], lr=opt.lr)
-            last = pose.detach().clone()
-            step = 0
-            while step < opt.max_steps:
-                adam.zero_grad(set_to_none=True)
-                if t:
-                    full_pose = torch.cat([poses[-1], pose], 1)
-                    full_cam = torch.cat([cams[-1], cam], 1)
-                else:
-                    full_pose, full_cam = pose, cam
-                terms = opt.objective(full_pose, full_cam, window)
-                if not terms:
-                    break
-                for key in ('loss_3d', 'loss_temp_bones'):
-                    if key in terms:
-                        terms[key] = terms[key] * size
-                sum(terms.values()).backward()
-                adam.step()
-                step += 1
-                if step % opt.check_every == 0:
-                    with torch.no_grad():
-                        moved = (pose - last).abs().mean().item()
-                        moved /= opt.check_every
-                        last = pose.detach().clone()
-                    if step >= opt.min_steps and moved < opt.stop_tol:
-                        break
-            poses.append(pose.detach())
-            cams.append(cam.detach())
-            steps.append(step)
-    return dict(pose=torch.cat(poses, 1), steps=steps)
-
-
 def tune_baselines(val_poses, grids):
     """Pick each smoother's parameters by MPJPE on validation clips."""
     smoothers = dict(
@@ -1193,8 +1090,12 @@ def run_clip(setup, paper, item, flows, settings, ablation, loop):
     if loop:
         with torch.enable_grad():
             t0 = time.perf_counter()
-            out = per_frame_loop(paper, init, kpt, sc,
-                                 flows['network'][0][None], size)
+            # the paper's per-frame loop, registered in the package
+            reference = build(dict(paper_optimizer_cfg(settings),
+                                   type='PerFrameReferenceOptimizer'))
+            out = reference.optimize(init, kpt, sc,
+                                     flows['network'][0][None],
+                                     image_size=size)
             seconds = time.perf_counter() - t0
         add_pose(sums, 'baseline/per_frame_loop', out['pose'][0], gt)
         add_pose(sums, 'loop_clips/paper', run_cycles(

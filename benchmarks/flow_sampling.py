@@ -152,6 +152,45 @@ def summary(sums):
     return {k: sums.mean(k) for k in sorted(sums.data)}
 
 
+def tables(split, result):
+    """Markdown tables of one split of ``flow_sampling.json``."""
+    v = result['values']
+    groups = ('', '/arms', '/legs', '/torso_head')
+
+    def cells(key):
+        return ' | '.join(
+            f'{v[key + g]:.2f}' if v.get(key + g) is not None else '-'
+            for g in groups)
+
+    head = '| | all | arms | legs | torso, head |\n|---|---|---|---|---|'
+    lines = [f'{split}: {len(result["clips"])} clips x '
+             f'{result["num_frames"]} frames', '',
+             'Distance from the true joints (px)', '', head]
+    for name in POINTS:
+        lines.append(f'| {name} | {cells("distance/" + name)} |')
+    lines += ['', 'Joint-motion error of the flow read there (px)', '', head,
+              f'| zero flow | {cells("motion/zero")} |']
+    for flow in ('gt', 'network'):
+        for name in ('estimate', 'estimate_median', 'detections',
+                     'detections_median', 'truth'):
+            key = f'motion/{flow}@{name}'
+            lines.append(f'| {flow} flow @ {name} | {cells(key)} |')
+    lines += ['', 'Pose step (1 cycle): MPJPE / P-MPJPE / accel', '',
+              '| flow | @ estimate | @ detections |', '|---|---|---|']
+
+    def pose(key):
+        if v.get(key + '/mpjpe') is None:
+            return '-'
+        return ' / '.join(f'{v[f"{key}/{m}"]:.2f}'
+                          for m in ('mpjpe', 'p_mpjpe', 'accel'))
+
+    lines.append(f'| initial | {pose("pose/initial")} | |')
+    for flow in ('network', 'zero', 'gt'):
+        lines.append(f'| {flow} | {pose(f"pose/{flow}@estimate")} | '
+                     f'{pose(f"pose/{flow}@detections")} |')
+    return '\n'.join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--split', choices=('val', 'test'), required=True)
@@ -163,7 +202,13 @@ def main(argv=None):
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--quick', action='store_true',
                         help='accuracy.py --quick sizes (a smoke run)')
+    parser.add_argument('--table', action='store_true',
+                        help='print the stored split as markdown, no run')
     args = parser.parse_args(argv)
+    if args.table:
+        with open(OUT) as f:
+            print(tables(args.split, json.load(f)[args.split]))
+        return
     torch.set_num_threads(args.threads)
     start = time.time()
     settings = dict(acc.QUICK if args.quick else acc.FULL)

@@ -93,13 +93,32 @@ OFFSETS = torch.stack(
                    indexing='xy'), -1).view(-1, 2)
 
 
-def median_read(field, points):
-    """(P, J, 2) median of ``field`` (P, 2, H, W) around (P, J, 2)."""
+# bins (px) of the flow's local spread, for a confidence from it
+SPREAD_BINS = (0.25, 1.0, 3.0)
+
+
+def median_read(field, points, spread=False):
+    """(P, J, 2) median of ``field`` (P, 2, H, W) around (P, J, 2);
+    with ``spread`` also the (P, J) median distance of the reads from it
+    (how much the flow varies around the point)."""
     from mmflowpose.models.utils.sampling import sample_at_points
     reads = torch.stack([
         sample_at_points(field, points + o)[0] for o in OFFSETS
     ])
-    return reads.nanmedian(dim=0).values
+    med = reads.nanmedian(dim=0).values
+    if not spread:
+        return med
+    dev = torch.linalg.vector_norm(reads - med, dim=-1)
+    return med, dev.nanmedian(dim=0).values
+
+
+def add_by_spread(sums, key, err, ok, spread):
+    """Errors of a point read binned by the flow's local spread."""
+    edges = (0.0, ) + SPREAD_BINS + (float('inf'), )
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        sel = ok & (spread >= lo) & (spread < hi)
+        sums.add(f'{key}/spread_{lo:g}-{hi:g}', err[sel].sum(), sel.sum())
+        sums.add(f'{key}/spread_{lo:g}-{hi:g}/share', sel.sum(), ok.sum())
 
 
 def measure_motion(sums, sample, flows, init, groups):
@@ -123,6 +142,8 @@ def measure_motion(sums, sample, flows, init, groups):
             add_grouped(sums, f'motion/{flow}@{name}', err, ok, groups)
             if name == 'truth':
                 continue
+            _, spread = median_read(field, locs[name][:-1], spread=True)
+            add_by_spread(sums, f'motion/{flow}@{name}', err, ok, spread)
             read = median_read(field, locs[name][:-1])
             err = torch.linalg.vector_norm(read - truth, dim=-1)
             ok = valid & torch.isfinite(err)
@@ -202,6 +223,10 @@ def main(argv=None):
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--quick', action='store_true',
                         help='accuracy.py --quick sizes (a smoke run)')
+    parser.add_argument('--motion-only', action='store_true',
+                        help='skip the pose steps')
+    parser.add_argument('--tag', default='',
+                        help='suffix of the split\'s key in the json')
     parser.add_argument('--table', action='store_true',
                         help='print the stored split as markdown, no run')
     args = parser.parse_args(argv)
@@ -257,7 +282,8 @@ def main(argv=None):
         sample = item['data_samples']
         init_np = acc.initial_pose(estimator, sample)
         measure_motion(sums, sample, flows, init_np, groups)
-        pose_steps(sums, opts, sample, flows, init_np)
+        if not args.motion_only:
+            pose_steps(sums, opts, sample, flows, init_np)
         names.append(item['name'])
         print(f'{item["name"]}: {time.time() - t0:.0f}s', flush=True)
     result = dict(
@@ -277,7 +303,8 @@ def main(argv=None):
     if osp.exists(OUT):
         with open(OUT) as f:
             old = json.load(f)
-    old[args.split + ('_quick' if args.quick else '')] = acc._finite(result)
+    key = args.split + ('_quick' if args.quick else '') + args.tag
+    old[key] = acc._finite(result)
     os.makedirs(osp.dirname(OUT), exist_ok=True)
     acc.atomic_write(OUT, lambda p: json.dump(
         old, open(p, 'w'), indent=1, default=acc._json))

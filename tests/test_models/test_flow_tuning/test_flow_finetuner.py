@@ -18,16 +18,6 @@ NETS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Network training on a shared 2-core box: one intra-op thread is
-    # 5-10x faster than two when other processes compete for the cores.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def build(name):
     config, options, size = NETS[name]
     torch.manual_seed(0)

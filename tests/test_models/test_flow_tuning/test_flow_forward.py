@@ -10,15 +10,6 @@ RAFT = 'mmflow::raft/raft_8xb2_100k_flyingchairs-368x496.py'
 PWC = 'mmflow::pwcnet/pwcnet_8xb1_slong_flyingchairs-384x448.py'
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # One intra-op thread: far faster than two on a contended 2-core box.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope='module')
 def raft():
     torch.manual_seed(0)

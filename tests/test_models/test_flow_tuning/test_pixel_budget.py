@@ -11,14 +11,6 @@ from mmflowpose.models.flow_tuning.pixel_budget import (fit_pairs, fit_size,
 RAFT = 'mmflow::raft/raft_8xb2_100k_flyingchairs-368x496.py'
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def raft():
     torch.manual_seed(0)
     return init_model(RAFT, cfg_options={'model.decoder.iters': 2})

@@ -195,6 +195,17 @@ def flow_confidence(joint_flow: Tensor,
     return weight
 
 
+def _check_clip_counts(**clips) -> None:
+    """Raise unless the per-clip sequences have one, non-zero length."""
+    counts = [len(value) for value in clips.values()]
+    if len(set(counts)) != 1 or not counts[0]:
+        names = list(clips)
+        raise ValueError(
+            'need the same, non-zero number of clips in '
+            f"{', '.join(names[:-1])} and {names[-1]}, got "
+            f"{', '.join(map(str, counts[:-1]))} and {counts[-1]}")
+
+
 def calibrate_pose_noise(init_poses: Sequence[Tensor],
                          gt_poses: Sequence[Tensor],
                          root_joint: int = 0) -> Dict[str, float]:
@@ -215,10 +226,7 @@ def calibrate_pose_noise(init_poses: Sequence[Tensor],
         frame-to-frame change), all robust (median based), and
         ``sigma_acc`` (true joint acceleration, metres / frame^2, RMS).
     """
-    if len(init_poses) != len(gt_poses) or not init_poses:
-        raise ValueError('need the same, non-zero number of estimated and '
-                         f'ground-truth clips, got {len(init_poses)} and '
-                         f'{len(gt_poses)}')
+    _check_clip_counts(init_poses=init_poses, gt_poses=gt_poses)
     err, static, vel, acc = [], [], [], []
     for init, gt in zip(init_poses, gt_poses):
         init = torch.as_tensor(init, dtype=torch.float64)
@@ -312,12 +320,8 @@ def calibrate_flow_floor(flow_at_joints: Sequence[Tensor],
     Returns:
         float: per-coordinate robust std in metres at the subject.
     """
-    if not (len(flow_at_joints) == len(joint_motion) == len(px_per_m)) \
-            or not flow_at_joints:
-        raise ValueError('need the same, non-zero number of clips in '
-                         'flow_at_joints, joint_motion and px_per_m, got '
-                         f'{len(flow_at_joints)}, {len(joint_motion)} and '
-                         f'{len(px_per_m)}')
+    _check_clip_counts(flow_at_joints=flow_at_joints,
+                       joint_motion=joint_motion, px_per_m=px_per_m)
     parts = []
     for i, (flow, motion) in enumerate(zip(flow_at_joints, joint_motion)):
         flow = torch.as_tensor(flow, dtype=torch.float64)
@@ -366,12 +370,8 @@ def calibrate_detection_noise(
         ``sigma_2d`` (the error) and ``sigma_2d_motion`` (its
         frame-to-frame change).
     """
-    if not (len(keypoints_2d) == len(gt_keypoints_2d) == len(px_per_m)) \
-            or not keypoints_2d:
-        raise ValueError('need the same, non-zero number of clips in '
-                         'keypoints_2d, gt_keypoints_2d and px_per_m, got '
-                         f'{len(keypoints_2d)}, {len(gt_keypoints_2d)} and '
-                         f'{len(px_per_m)}')
+    _check_clip_counts(keypoints_2d=keypoints_2d,
+                       gt_keypoints_2d=gt_keypoints_2d, px_per_m=px_per_m)
     err, motion = [], []
     for i, (kp, gt) in enumerate(zip(keypoints_2d, gt_keypoints_2d)):
         kp = torch.as_tensor(kp, dtype=torch.float64)

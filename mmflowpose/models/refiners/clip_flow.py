@@ -9,11 +9,10 @@ The result equals pairwise :func:`flow_forward` (same normalisation,
 padding and output); other networks go through :func:`flow_forward`.
 """
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..flow_tuning.flow_forward import (_final_flows, flow_forward,
-                                        flow_pad_multiple, normalize_frames)
+                                        flow_inputs, unpad)
 
 
 def shares_frame_features(net: nn.Module) -> bool:
@@ -35,7 +34,7 @@ def clip_flow(net: nn.Module, frames: Tensor, batch_size: int = 4,
     Args:
         net (nn.Module): mmflow flow estimator, in eval mode.
         frames (Tensor): (T, 3, H, W) frames, 0-255, on any device.
-        batch_size (int): frames (and pairs) per forward. Defaults to 4.
+        batch_size (int): pairs per forward. Defaults to 4.
         channel_order (str): ``'rgb'`` or ``'bgr'``. Defaults to 'rgb'.
 
     Returns:
@@ -50,36 +49,42 @@ def clip_flow(net: nn.Module, frames: Tensor, batch_size: int = 4,
                          channel_order)
             for i in range(0, num - 1, batch_size)
         ])
-    height, width = frames.shape[-2:]
-    multiple = flow_pad_multiple(net)
-    pad_h, pad_w = (-height) % multiple, (-width) % multiple
-    pad = (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2)
-    device = next(net.parameters()).device
-    feats = []
-    for i in range(0, num, batch_size):
-        x = normalize_frames(net, frames[i:i + batch_size].to(device),
-                             channel_order)
-        if pad_h or pad_w:
-            x = F.pad(x, pad, mode='replicate')
-        feats.append(net.encoder(x))
-    feats = torch.cat(feats)
-    padded = (height + pad_h, width + pad_w)
-    flows = []
+    flows, held = [], None
     for i in range(0, num - 1, batch_size):
         j = min(i + batch_size, num - 1)
-        x = normalize_frames(net, frames[i:j].to(device), channel_order)
-        if pad_h or pad_w:
-            x = F.pad(x, pad, mode='replicate')
-        h_feat, cxt_feat = torch.split(
-            net.context(x), [net.h_channels, net.cxt_channels], dim=1)
-        feat1 = feats[i:j]
-        out = net.decoder(
-            feat1,
-            feats[i + 1:j + 1],
-            flow=feat1.new_zeros((j - i, 2, *feat1.shape[-2:])),
-            h_feat=torch.tanh(h_feat),
-            cxt_feat=torch.relu(cxt_feat))
-        flow = _final_flows(net, out, padded)[-1]
-        flows.append(flow[..., pad[2]:pad[2] + height,
-                          pad[0]:pad[0] + width])
+        # the same network input as flow_forward's: frames i .. j-1 in its
+        # first half, i+1 .. j in its second
+        inputs, pad = flow_inputs(net, frames[i:j], frames[i + 1:j + 1],
+                                  channel_order)
+        first = inputs[:, :3]
+        # frames are encoded in batches i .. i + batch_size - 1 (the last
+        # frame joins the last short one), so frame j's features come with
+        # the next batch and this batch's pairs wait for it
+        short = j - i < batch_size
+        feats = net.encoder(torch.cat([first, inputs[-1:, 3:]])
+                            if short else first)
+        if held is not None:
+            flows.append(_decode(net, *held, feats[:1]))
+        held = (first, feats, inputs.shape[-2:], pad)
+        if short:
+            flows.append(_decode(net, first, feats[:-1], *held[2:],
+                                 feats[-1:]))
+            held = None
+        elif j == num - 1:
+            flows.append(_decode(net, *held, net.encoder(inputs[-1:, 3:])))
     return torch.cat(flows)
+
+
+def _decode(net: nn.Module, first: Tensor, feats: Tensor, size, pad,
+            next_feat: Tensor) -> Tensor:
+    """Unpadded final flow of the pairs whose first frames are ``first``
+    (normalised, padded), from their features and the next frame's."""
+    h_feat, cxt_feat = torch.split(
+        net.context(first), [net.h_channels, net.cxt_channels], dim=1)
+    out = net.decoder(
+        feats,
+        torch.cat([feats[1:], next_feat]),
+        flow=feats.new_zeros((len(feats), 2, *feats.shape[-2:])),
+        h_feat=torch.tanh(h_feat),
+        cxt_feat=torch.relu(cxt_feat))
+    return unpad(_final_flows(net, out, size)[-1], pad)

@@ -32,6 +32,8 @@ import torch
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import accuracy as acc  # noqa: E402
 
+from mmflowpose.utils.io import to_json_safe, write_atomic  # noqa: E402
+
 OUT = osp.join(acc.ROOT, 'benchmarks', 'results', 'flow_sampling.json')
 # the floor the accuracy run chose on validation clips (objective default)
 FLOW_FLOOR = 0.002
@@ -278,7 +280,7 @@ def main(argv=None):
         if args.clips is not None and len(names) >= args.clips:
             break
         t0 = time.time()
-        flows = acc.clip_flows(tuner, item, settings)
+        flows = acc.clip_flows(tuner, item, settings['flow_max_side'])
         sample = item['data_samples']
         init_np = acc.initial_pose(estimator, sample)
         measure_motion(sums, sample, flows, init_np, groups)
@@ -304,10 +306,9 @@ def main(argv=None):
         with open(OUT) as f:
             old = json.load(f)
     key = args.split + ('_quick' if args.quick else '') + args.tag
-    old[key] = acc._finite(result)
+    old[key] = to_json_safe(result)
     os.makedirs(osp.dirname(OUT), exist_ok=True)
-    acc.atomic_write(OUT, lambda p: json.dump(
-        old, open(p, 'w'), indent=1, default=acc._json))
+    write_atomic(OUT, lambda p: json.dump(old, open(p, 'w'), indent=1))
     for key, value in result['values'].items():
         print(f'{key}: {value:.3f}')
 

@@ -4,7 +4,6 @@ import json
 import math
 import os.path as osp
 
-import numpy as np
 import pytest
 import torch
 
@@ -92,62 +91,3 @@ def test_quick_run_writes_results(tmp_path, fixtures):
     text = (out / 'results.md').read_text()
     assert 'noise-aware, zero flow' in text and 'per_frame_loop' in text
     assert results['meta']['num_val_clips'] >= 1
-
-
-def test_held_out_motions_are_not_training_motions(fixtures):
-    bench = load_benchmark()
-    bench.MOCAP_ROOT = osp.dirname(fixtures('mocap', 'MANIFEST.md'))
-    test, val, source = bench.split_motions()
-    assert test and val
-    assert not set(test) & set(val)
-    assert 'held out' in source
-
-
-def test_validation_clips_are_sampled_like_test_clips(fixtures):
-    bench = load_benchmark()
-    bench.MOCAP_ROOT = osp.dirname(fixtures('mocap', 'MANIFEST.md'))
-    _, val, _ = bench.split_motions()
-    settings = dict(num_frames=6, det_std_rel=0.01, image_size=(32, 48))
-    clips = bench.make_pose_clips(val[:1], 3, settings, 0)
-    starts = [int(c['name'].split('@')[1]) for c in clips]
-    # evenly spaced over the motion, not all at frame 0
-    assert len(starts) == 3 and starts[0] == 0 and starts[-1] > starts[1] > 0
-    # the unrendered clip has exactly the rendered clip's poses and noise
-    rendered = bench.make_clips(val[:1], 3, settings, 0)[1]['data_samples']
-    unrendered = clips[1]['data_samples']
-    for key in ('gt_pose3d', 'pose3d_init', 'keypoints_2d',
-                'keypoint_scores'):
-        np.testing.assert_allclose(unrendered[key], rendered[key],
-                                   atol=1e-4, err_msg=key)
-
-
-def test_shrink_clip_averages_blocks_and_rescales_joints():
-    bench = load_benchmark()
-    H, W, k = 128, 160, 4
-    flow = np.zeros((2, H, W, 2), np.float32)
-    flow[..., 0] = 8.0  # 8 px right at full size = 2 px at 1/4
-    flow[0, :4, :4, 1] = 4.0  # one block moving down 4 px -> 1 px
-    valid = np.ones((2, H, W), bool)
-    valid[1, 5, 9] = False  # one invalid pixel invalidates its block
-    human = np.zeros((3, H, W), bool)
-    human[0, :4, :3] = True  # 12 of 16 pixels: a person block
-    human[0, 4:8, :1] = True  # 4 of 16: background
-    kp = np.full((3, 17, 2), 7.5, np.float32)  # centre of block (1, 1)
-    item = dict(
-        name='c', inputs=dict(frames=np.zeros((3, H, W, 3), np.uint8)),
-        data_samples=dict(image_size=(H, W), gt_flow=flow,
-                          gt_flow_valid=valid, human_mask=human,
-                          gt_keypoints_2d=kp))
-    small, refined = bench.shrink_clip(item, kp + 4, 3, k)
-    d = small['data_samples']
-    assert d['image_size'] == (32, 40)
-    assert small['inputs']['frames'].shape == (3, 32, 40, 3)
-    np.testing.assert_allclose(d['gt_flow'][..., 0], 2.0)
-    assert d['gt_flow'][0, 0, 0, 1] == 1.0 and d['gt_flow'][0, 1, 0, 1] == 0
-    assert not d['gt_flow_valid'][1, 1, 2] and d['gt_flow_valid'].sum() == \
-        2 * 32 * 40 - 1
-    assert d['human_mask'][0, 0, 0] and not d['human_mask'][0, 1, 0]
-    np.testing.assert_allclose(d['gt_keypoints_2d'], 1.5)
-    np.testing.assert_allclose(refined, 2.5)
-    with pytest.raises(ValueError, match='factor'):
-        bench.shrink_clip(item, kp, 3, 5)

@@ -17,9 +17,9 @@ Two estimators are registered in :data:`mmflowpose.registry.MODELS`:
 
 - :class:`MediaPipePoseEstimator` (:mod:`.mediapipe_estimator`): the
   offline default; BlazePose weights ship inside the mediapipe wheel.
-- :class:`MMPoseLiftingEstimator` (:mod:`.mmpose_inferencer_estimator`):
-  an mmpose 2D detector + 3D lifter through
-  ``mmpose.apis.MMPoseInferencer``; needs model-zoo weights.
+- :class:`MMPoseLiftingEstimator` (:mod:`.mmpose_estimator`): an mmpose
+  top-down 2D model and 3D lifter built from their configs, the lifter
+  run on the whole clip; needs model-zoo weights.
 
 This module holds their interface, shared helpers and the builder.
 """
@@ -87,7 +87,7 @@ def build_pose_estimator(cfg,
     """
     # imported here: both estimator modules import this one
     from .mediapipe_estimator import MediaPipePoseEstimator
-    from .mmpose_inferencer_estimator import MMPoseLiftingEstimator
+    from .mmpose_estimator import MMPoseLiftingEstimator
     if hasattr(cfg, 'estimate'):
         return cfg
     if isinstance(cfg, str):

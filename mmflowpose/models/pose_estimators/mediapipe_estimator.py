@@ -7,41 +7,27 @@ from typing import Dict
 import numpy as np
 
 from mmflowpose.registry import MODELS
-from .estimator_base import (NUM_JOINTS, BasePoseEstimator, check_frames,
-                             empty_estimate)
+from .estimator_base import BasePoseEstimator, check_frames, empty_estimate
+from .h36m_mapping import h36m_mapping_matrix, map_to_h36m
 
-#: BlazePose landmark ids used by :data:`BLAZEPOSE_TO_H36M`.
+#: BlazePose landmark ids of the names in
+#: :data:`~.h36m_mapping.H36M_FROM_BODY`.
 BLAZEPOSE_IDS = dict(
-    nose=0, left_ear=7, right_ear=8, left_shoulder=11, right_shoulder=12,
-    left_elbow=13, right_elbow=14, left_wrist=15, right_wrist=16,
-    left_hip=23, right_hip=24, left_knee=25, right_knee=26, left_ankle=27,
+    nose=0,
+    left_ear=7,
+    right_ear=8,
+    left_shoulder=11,
+    right_shoulder=12,
+    left_elbow=13,
+    right_elbow=14,
+    left_wrist=15,
+    right_wrist=16,
+    left_hip=23,
+    right_hip=24,
+    left_knee=25,
+    right_knee=26,
+    left_ankle=27,
     right_ankle=28)
-
-#: H36M-17 joint -> BlazePose landmarks whose mean gives it. ``spine`` is
-#: the midpoint of the hip centre and the shoulder centre (as mmpose's
-#: COCO -> H36M conversion does). ``neck_base`` is the nose, again as in
-#: mmpose's COCO conversion, so a lifter trained on converted COCO detections
-#: sees the same convention. ``head`` is the midpoint of the ears (centre of
-#: the skull). H36M "foot" joints are the ankles.
-BLAZEPOSE_TO_H36M = (
-    ('root', ('left_hip', 'right_hip')),
-    ('right_hip', ('right_hip', )),
-    ('right_knee', ('right_knee', )),
-    ('right_foot', ('right_ankle', )),
-    ('left_hip', ('left_hip', )),
-    ('left_knee', ('left_knee', )),
-    ('left_foot', ('left_ankle', )),
-    ('spine', ('left_hip', 'right_hip', 'left_shoulder', 'right_shoulder')),
-    ('thorax', ('left_shoulder', 'right_shoulder')),
-    ('neck_base', ('nose', )),
-    ('head', ('left_ear', 'right_ear')),
-    ('left_shoulder', ('left_shoulder', )),
-    ('left_elbow', ('left_elbow', )),
-    ('left_wrist', ('left_wrist', )),
-    ('right_shoulder', ('right_shoulder', )),
-    ('right_elbow', ('right_elbow', )),
-    ('right_wrist', ('right_wrist', )),
-)
 
 MEDIAPIPE_HINT = ('mediapipe is not installed: run `make install-demo` (it '
                   'installs mediapipe==0.10.21 without its jax dependency, '
@@ -49,42 +35,14 @@ MEDIAPIPE_HINT = ('mediapipe is not installed: run `make install-demo` (it '
 
 
 def blazepose_mapping_matrix() -> np.ndarray:
-    """(17, 33) averaging matrix from BlazePose landmarks to H36M-17.
-
-    Row j holds equal weights on the landmarks listed for joint j in
-    :data:`BLAZEPOSE_TO_H36M` (the spine row averages the four hips and
-    shoulders, which equals the midpoint of the hip and shoulder centres).
-    """
-    matrix = np.zeros((NUM_JOINTS, 33), dtype=np.float64)
-    for j, (_, sources) in enumerate(BLAZEPOSE_TO_H36M):
-        for name in sources:
-            matrix[j, BLAZEPOSE_IDS[name]] = 1.0 / len(sources)
-    return matrix
+    """(17, 33) averaging matrix from BlazePose landmarks to H36M-17."""
+    return h36m_mapping_matrix(BLAZEPOSE_IDS, 33)
 
 
-def blazepose_to_h36m(landmarks: np.ndarray,
-                      visibility: np.ndarray) -> tuple:
-    """Map BlazePose landmarks to H36M-17.
-
-    Args:
-        landmarks (np.ndarray): (..., 33, C) coordinates (C = 2 or 3).
-        visibility (np.ndarray): (..., 33) scores in [0, 1].
-
-    Returns:
-        tuple[np.ndarray, np.ndarray]: (..., 17, C) joints and (..., 17)
-        scores; a derived joint gets the lowest score of its sources.
-    """
-    if landmarks.shape[-2] != 33 or visibility.shape[-1] != 33:
-        raise ValueError('BlazePose gives 33 landmarks, got landmarks '
-                         f'{landmarks.shape} and visibility '
-                         f'{visibility.shape}')
-    joints = np.einsum('jl,...lc->...jc', blazepose_mapping_matrix(),
-                       landmarks)
-    scores = np.stack([
-        np.min(np.stack([visibility[..., BLAZEPOSE_IDS[n]] for n in src], -1),
-               -1) for _, src in BLAZEPOSE_TO_H36M
-    ], -1)
-    return joints, np.clip(scores, 0.0, 1.0)
+def blazepose_to_h36m(landmarks: np.ndarray, visibility: np.ndarray) -> tuple:
+    """BlazePose (..., 33, C) landmarks and (..., 33) visibility ->
+    H36M-17 (see :mod:`.h36m_mapping`)."""
+    return map_to_h36m(landmarks, visibility, BLAZEPOSE_IDS, 33, 'BlazePose')
 
 
 @MODELS.register_module()

@@ -35,17 +35,23 @@ class MMPoseLifter(nn.Module):
             with a warning. Defaults to NOT_GIVEN.
         cfg_options (dict, optional): overrides merged into the config.
         batch_size (int): windows per forward pass. Defaults to 256.
+        device (str): torch device. Defaults to ``'cpu'``.
     """
 
     def __init__(self,
                  config: Union[str, dict],
                  checkpoint: Optional[str] = NOT_GIVEN,
                  cfg_options: Optional[dict] = None,
-                 batch_size: int = 256) -> None:
+                 batch_size: int = 256,
+                 device: str = 'cpu') -> None:
         super().__init__()
         from ..builder import init_model
         self.lifter = init_model(
-            config, checkpoint, cfg_options=cfg_options, scope='mmpose')
+            config,
+            checkpoint,
+            device=device,
+            cfg_options=cfg_options,
+            scope='mmpose')
         cfg = self.lifter.cfg
         dataset_cfg = cfg.test_dataloader.dataset
         self.seq_len = int(dataset_cfg.get('seq_len', 1))
@@ -101,8 +107,8 @@ class MMPoseLifter(nn.Module):
         targets = self.seq_len if self.seq2seq else 1
         for window in windows:
             keypoints = _edge_padded(keypoints_2d, window)
-            visible = _edge_padded(np.asarray(keypoint_scores, np.float32),
-                                   window)
+            visible = _edge_padded(
+                np.asarray(keypoint_scores, np.float32), window)
             info = dict(
                 keypoints=keypoints,
                 keypoints_visible=(visible > 0).astype(np.float32),
@@ -128,7 +134,6 @@ class MMPoseLifter(nn.Module):
             pose = np.stack(
                 [p.reshape(-1, p.shape[-2], 3)[0] for p in predictions])
         if pose.shape[1] == num_joints - 1:  # root removed by the codec
-            pose = np.concatenate(
-                [np.zeros_like(pose[:, :1]), pose], axis=1)
+            pose = np.concatenate([np.zeros_like(pose[:, :1]), pose], axis=1)
         root = pose[:, :1]
         return (pose - root).astype(np.float32)

@@ -7,7 +7,7 @@ from torch import Tensor, nn
 
 from mmflowpose.models.utils.checks import check_shape
 from mmflowpose.registry import MODELS, OPTIM_WRAPPERS, OPTIMIZERS
-from .finetune_loss import weighted_smooth_l1
+from .finetune_loss import build_flow_loss, sketch_loss
 from .flow_forward import flow_forward
 from .pixel_budget import fit_pairs, fit_size, loss_totals, pairs_per_pass
 
@@ -71,6 +71,16 @@ class FlowFinetuner(nn.Module):
             resized to fit (see ``pixel_budget.py``), so fine-tuning
             memory does not follow the crop size. Defaults to None (one
             pass per step, no resizing).
+        loss (dict, optional): a loss from mmflow's MODELS registry
+            instead of the smooth-L1 above, e.g. ``dict(type='SequenceLoss',
+            gamma=0.8)`` (L1 over all RAFT iterations, mean over all
+            pixels). It gets every prediction, the target and
+            ``weight`` as its binary ``valid`` mask; a sketch ``mask`` makes
+            no second term (its target off the sketch is the network's own
+            flow, so those pixels hold the background). ``beta``,
+            ``distill_*`` and ``sequence_gamma`` do not apply. Defaults to
+            None (the smooth-L1, which measured closer to the sketch at the
+            same steps: ``docs/en/data_flow.md``).
         optim_wrapper (dict, optional): mmengine ``OptimWrapper`` config
             with its ``optimizer`` (built from the OPTIMIZERS registry over
             :meth:`trainable_parameters`). Defaults to None
@@ -94,6 +104,7 @@ class FlowFinetuner(nn.Module):
                  distill_weight: float = 1.0,
                  distill_beta: float = 0.01,
                  max_pixels: Optional[int] = None,
+                 loss: Optional[dict] = None,
                  optim_wrapper: Optional[dict] = None) -> None:
         super().__init__()
         optim_wrapper = copy.deepcopy(optim_wrapper or dict(
@@ -134,6 +145,10 @@ class FlowFinetuner(nn.Module):
                                       or not len(trainable)):
             raise ValueError('trainable must be a non-empty sequence of '
                              f'parameter-name prefixes, got {trainable!r}')
+        if loss is not None and sequence_gamma is not None:
+            raise ValueError('set sequence_gamma or loss, not both (give '
+                             'the config loss its own gamma)')
+        self.loss_fn = None if loss is None else build_flow_loss(loss)
         if isinstance(net, dict):
             from ..builder import init_model
             net = init_model(**copy.deepcopy(net))
@@ -254,51 +269,35 @@ class FlowFinetuner(nn.Module):
             dict(cfg.pop('optimizer'), params=self.trainable_parameters()))
         return OPTIM_WRAPPERS.build(dict(cfg, optimizer=optimizer))
 
-    def _flow_loss(self, flow: Tensor, target: Tensor,
-                   weight: Optional[Tensor], mask: Optional[Tensor],
-                   totals: Optional[tuple] = None) -> Tensor:
-        totals = totals or (None, None)
-        if mask is None:
-            return weighted_smooth_l1(flow, target, weight, self.beta,
-                                      totals[0])
-        # Two terms, each averaged over its own pixels: the sketch is a few
-        # percent of the image and would drown in one global mean.
-        mask = mask.to(flow.dtype)
-        if weight is not None:
-            weight = weight.to(flow.dtype).reshape(mask.shape)
-        inner = mask if weight is None else mask * weight
-        outer = 1 - mask if weight is None else (1 - mask) * weight
-        loss = weighted_smooth_l1(flow, target, inner, self.beta, totals[0])
-        if self.distill_weight > 0:
-            loss = loss + self.distill_weight * weighted_smooth_l1(
-                flow, target, outer, self.distill_beta, totals[1])
-        return loss
-
     def loss(self, frame1: Tensor, frame2: Tensor, target: Tensor,
              weight: Optional[Tensor] = None,
              mask: Optional[Tensor] = None,
              totals: Optional[tuple] = None) -> Tensor:
-        """Smooth-L1 (sequence) loss of one batch; keeps the graph.
+        """The loss of one batch; keeps the graph.
 
-        Without ``mask`` one term over all (weighted) pixels; with a sketch
-        ``mask`` (N, 1, H, W) the mean smooth-L1 (``beta``) on the sketch
-        pixels plus ``distill_weight`` times the mean, nearly L1
-        (``distill_beta``), on the others. ``totals`` (from
-        :func:`loss_totals`) are the terms' denominators when the batch is
-        one pass of a larger step.
+        :func:`sketch_loss` (of each RAFT iteration with
+        ``sequence_gamma``), or the config ``loss`` of all predictions.
+        ``totals`` (from :func:`loss_totals`) are the smooth-L1 terms'
+        denominators when the batch is one pass of a larger step.
         """
         flows = flow_forward(self.net, frame1, frame2, return_all=True)
         target = target.to(flows[-1])
         if weight is not None:
             weight = weight.to(flows[-1].device)
+        if self.loss_fn is not None:
+            valid = None if weight is None else weight.reshape(
+                target[:, 0].shape)
+            return self.loss_fn(flows, target, valid)
         if mask is not None:
             mask = mask.to(flows[-1].device)
-        if self.sequence_gamma is None or len(flows) == 1:
-            return self._flow_loss(flows[-1], target, weight, mask, totals)
-        n = len(flows)
-        return sum(self.sequence_gamma**(n - 1 - i) *
-                   self._flow_loss(f, target, weight, mask, totals)
-                   for i, f in enumerate(flows))
+        terms = [
+            sketch_loss(f, target, weight, mask, self.beta,
+                        self.distill_weight, self.distill_beta, totals)
+            for f in (flows if self.sequence_gamma else flows[-1:])
+        ]
+        gamma = self.sequence_gamma or 1.
+        return sum(gamma**(len(terms) - 1 - i) * term
+                   for i, term in enumerate(terms))
 
     def finetune(self,
                  frame1: Tensor,
@@ -379,7 +378,7 @@ class FlowFinetuner(nn.Module):
         returns the batch's loss (detached)."""
         self.net.zero_grad(set_to_none=True)
         totals = None
-        if per_pass < len(frame1):
+        if per_pass < len(frame1) and self.loss_fn is None:
             # each pass divides by the whole batch's normalisers, so the
             # summed gradients are those of the whole batch
             totals = loss_totals(target[:, 0].numel(), weight, mask)
@@ -390,6 +389,9 @@ class FlowFinetuner(nn.Module):
                                   None if weight is None else weight[part],
                                   None if mask is None else mask[part],
                                   totals)
+            if self.loss_fn is not None:
+                # a config loss is a mean over its pass: weigh the passes
+                part_loss = part_loss * (len(part) / len(frame1))
             self._optim_wrapper.backward(part_loss)
             loss = loss + part_loss.detach()
         self._optim_wrapper.step()

@@ -4,8 +4,10 @@ import pytest
 import torch
 
 from mmflowpose.apis import init_model
-from mmflowpose.models.flow_tuning import FlowFinetuner
-from mmflowpose.models.flow_tuning.flow_finetuner import weighted_smooth_l1
+from mmflowpose.models.flow_tuning import (FlowFinetuner,
+                                           flow_forward)
+from mmflowpose.models.flow_tuning.finetune_loss import (
+    sketch_loss, weighted_smooth_l1)
 from mmflowpose.registry import MODELS
 
 NETS = {
@@ -189,12 +191,10 @@ def test_masked_loss_hand_computed():
     pred = torch.zeros(1, 2, 1, 2)
     target = torch.tensor([[[[0.5, 3.]], [[0., 0.]]]])
     mask = torch.tensor([[[[True, False]]]])
-    net, _ = build('pwc')
-    tuner = FlowFinetuner(net, beta=1.0, distill_weight=2.0,
-                          distill_beta=0.01)
     # Sketch pixel: 0.5 * 0.5^2 / 1 = 0.125; the other pixel is distilled
     # with an (almost) L1 term: 3 - 0.005 = 2.995, times 2.
-    loss = tuner._flow_loss(pred, target, None, mask)
+    loss = sketch_loss(pred, target, None, mask, beta=1.0,
+                       distill_weight=2.0, distill_beta=0.01)
     assert float(loss) == pytest.approx(0.125 + 2 * 2.995)
 
 
@@ -263,3 +263,55 @@ def test_distillation_keeps_the_background():
     # vs 0.28 px of drift).
     assert drift_free > 1.0
     assert drift_kept < 0.25 * drift_free and drift_kept < 0.5
+
+
+def test_config_loss_is_mmflow_sequence_loss():
+    net, size = build('raft')
+    f1, f2, target = pairs(size)
+    tuner = FlowFinetuner(net, loss=dict(type='SequenceLoss', gamma=0.5))
+    valid = torch.zeros(2, 1, *size)
+    valid[..., :32, :] = 1
+    with torch.no_grad():
+        flows = flow_forward(net, f1, f2, return_all=True)
+        loss = tuner.loss(f1, f2, target, weight=valid)
+    assert len(flows) == 2  # both RAFT iterations count
+    # by hand: L1 over both components, mean over all pixels (the invalid
+    # ones count as zeros), the first iteration weighted by gamma = 0.5
+    expected = sum(w * ((f - target).abs() * valid).mean()
+                   for w, f in zip((0.5, 1.), flows))
+    assert float(loss) == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_config_loss_trains_in_split_passes_as_one():
+    net, size = build('raft')
+    f1, f2, target = pairs(size)
+    steps = []
+    # one pass of two pairs / two passes of one; plain SGD, so a wrong
+    # weighing of the passes would show in the step (Adam would hide it)
+    for max_pixels in (None, size[0] * size[1]):
+        tuner = FlowFinetuner(
+            net, passes=1, batch_size=2, max_pixels=max_pixels,
+            loss=dict(type='SequenceLoss', gamma=0.8),
+            trainable=('decoder.flow_pred.', ),
+            optim_wrapper=dict(optimizer=dict(type='SGD', lr=1.)))
+        before = [p.detach().clone() for p in tuner.trainable_parameters()]
+        log = tuner.finetune(f1, f2, target)
+        steps.append([p.detach() - b for p, b in
+                      zip(tuner.trainable_parameters(), before)])
+        assert log['pairs_per_pass'] == (2 if max_pixels is None else 1)
+        tuner.restore()
+    size = max(float(d.abs().max()) for d in steps[0])
+    assert size > 0
+    for one, split in zip(*steps):  # equal up to float summation order
+        torch.testing.assert_close(one, split, atol=1e-3 * size, rtol=0)
+
+
+def test_config_loss_errors():
+    net, _ = build('pwc')
+    with pytest.raises(ValueError, match='SequenceLos.*did you mean'):
+        FlowFinetuner(net, loss=dict(type='SequenceLos'))
+    with pytest.raises(ValueError, match='not both'):
+        FlowFinetuner(net, loss=dict(type='SequenceLoss'),
+                      sequence_gamma=0.8)
+    with pytest.raises(ValueError, match='`type`'):
+        FlowFinetuner(net, loss='SequenceLoss')

@@ -7,6 +7,7 @@ inferencer): the 2D model runs on one box per frame
 whole clip with real temporal windows. See :mod:`.estimator_base` for the
 estimate's layout and axes.
 """
+import glob
 import os.path as osp
 from typing import Dict, Optional, Tuple
 
@@ -38,26 +39,52 @@ ALIASES = {
 }
 
 
+def metafile_model(name: str) -> Optional[Tuple[str, Optional[str]]]:
+    """(``mmpose::`` config, weights URL) of a model named in mmpose's
+    metafiles (``Name:`` in ``.mim/configs/**/*.yml``), or None."""
+    import yaml
+
+    from mmflowpose.compat.package_path import installed_path
+    root = osp.join(installed_path('mmpose'), '.mim', 'configs')
+    for path in sorted(
+            glob.glob(osp.join(root, '**', '*.yml'), recursive=True)):
+        with open(path) as file:
+            text = file.read()
+        if f'Name: {name}' not in text:  # parse only the likely file
+            continue
+        for model in yaml.safe_load(text).get('Models') or []:
+            if model.get('Name') == name:
+                config = model['Config'].split('configs/', 1)[-1]
+                return 'mmpose::' + config, model.get('Weights')
+    return None
+
+
 def resolve_model(name: str, weights: Optional[str],
                   what: str) -> Tuple[str, str]:
-    """(config, weights) of an alias, config path or ``mmpose::`` name.
+    """(config, weights) of an alias, a model name from mmpose's metafiles,
+    a config path or an ``mmpose::`` config name.
 
     Raises:
-        ValueError: an unknown name, or a config without weights (only the
-            aliases come with default weights).
+        ValueError: an unknown name, or a config without weights (aliases
+            and metafile names come with default weights).
     """
     if name in ALIASES:
         config, url = ALIASES[name]
         return config, weights or url
     if not (name.endswith('.py') or '::' in name):
-        raise ValueError(
-            f'{what} {name!r} is neither an alias ({", ".join(ALIASES)}), a '
-            'config path (.py) nor a packaged config name '
-            "('mmpose::body_3d_keypoint/...py')")
+        found = metafile_model(name)
+        if found is None:
+            raise ValueError(
+                f'{what} {name!r} is neither an alias '
+                f'({", ".join(ALIASES)}), a model name from mmpose\'s '
+                'metafiles, a config path (.py) nor a packaged config name '
+                "('mmpose::body_3d_keypoint/...py')")
+        name, weights = found[0], weights or found[1]
     if weights is None:
         raise ValueError(f'{what} config {name!r} needs {what}_weights (a '
                          'local checkpoint or a model-zoo URL); only the '
-                         f'aliases {", ".join(ALIASES)} have default weights')
+                         f'aliases {", ".join(ALIASES)} and metafile names '
+                         'have default weights')
     return name, weights
 
 
@@ -80,10 +107,11 @@ class MMPoseLiftingEstimator(BasePoseEstimator):
     scale.
 
     Args:
-        pose3d (str): lifter alias (:data:`ALIASES`), config path or
-            ``mmpose::`` config name. Defaults to ``'human3d'``.
+        pose3d (str): lifter alias (:data:`ALIASES`), model name from
+            mmpose's metafiles, config path or ``mmpose::`` config name.
+            Defaults to ``'human3d'``.
         pose3d_weights (str, optional): lifter checkpoint path or URL;
-            required unless ``pose3d`` is an alias.
+            required for a config path or ``mmpose::`` name.
         pose2d (str, optional): COCO-17 (or H36M-17) top-down 2D model,
             same forms; None means ``'human'``.
         pose2d_weights (str, optional): 2D checkpoint path or URL.

@@ -227,6 +227,12 @@ def test_aliases_and_names():
         resolve_model(POSE3D, None, 'pose3d')
     with pytest.raises(ValueError, match="'vitpose'.*neither an alias"):
         resolve_model('vitpose', None, 'pose2d')
+    # a metafile name resolves like mmpose's inferencer did: the human3d
+    # alias is that name in mmpose's MotionBERT metafile
+    assert resolve_model('motionbert_dstformer-ft-243frm_8xb32-120e_h36m',
+                         None, 'pose3d') == ALIASES['human3d']
+    name = 'td-hm_hrnet-w32_8xb64-210e_coco-256x192'
+    assert resolve_model(name, None, 'pose2d') == ALIASES['human']
     from mmflowpose.models.builder import resolve_config_path
     for config, _ in ALIASES.values():
         assert osp.isfile(resolve_config_path(config))

@@ -1,6 +1,7 @@
 """The inferencer's numpy edge of the refiner: arrays in, arrays out."""
 import numpy as np
 import torch
+from helpers import tiny_refiner_cfg
 
 from mmflowpose.apis.refiner_arrays import refine_arrays
 from mmflowpose.datasets import SyntheticClipDataset
@@ -11,19 +12,7 @@ def test_arrays_match_the_sample_tensors():
     item = SyntheticClipDataset(num_frames=3, image_size=(64, 96), seed=1)[0]
     fields = item['data_samples']
     torch.manual_seed(0)
-    refiner = MODELS.build(
-        dict(
-            type='FlowPoseRefiner',
-            num_cycles=1,
-            flow_networks=[
-                dict(
-                    config='mmflow::raft/raft_8xb2_100k_flyingchairs-'
-                    '368x496.py',
-                    cfg_options=dict(model=dict(decoder=dict(iters=1))))
-            ],
-            pose_optimizer=dict(type='PoseOptimizer', max_steps=5),
-            sketch_head=dict(type='PoseSketchFlowHead', square_size=3),
-            flow_finetuner=dict(passes=0)))
+    refiner = MODELS.build(tiny_refiner_cfg(max_steps=5, passes=0))
     result = refine_arrays(refiner, item['inputs']['frames'],
                            fields['keypoints_2d'], fields['keypoint_scores'],
                            fields['pose3d_init'])

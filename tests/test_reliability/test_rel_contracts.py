@@ -301,21 +301,11 @@ def test_json_unserialisable_leaves_nothing(tmp_path):
 
 # -- the refiner stops a clip whose flow is not finite ---------------------
 def test_nan_flow_network_stops_the_clip():
+    from helpers import tiny_refiner_cfg
+
     from mmflowpose.registry import MODELS
     torch.manual_seed(0)
-    refiner = MODELS.build(
-        dict(
-            type='FlowPoseRefiner',
-            num_cycles=1,
-            flow_networks=[
-                dict(
-                    config='mmflow::raft/raft_8xb2_100k_flyingchairs-'
-                    '368x496.py',
-                    cfg_options=dict(model=dict(decoder=dict(iters=1))))
-            ],
-            pose_optimizer=dict(type='PoseOptimizer', max_steps=2),
-            sketch_head=dict(type='PoseSketchFlowHead', square_size=3),
-            flow_finetuner=dict(passes=1, batch_size=4)))
+    refiner = MODELS.build(tiny_refiner_cfg(max_steps=2, passes=1))
     with torch.no_grad():
         for param in refiner.parameters():
             param.fill_(float('nan'))

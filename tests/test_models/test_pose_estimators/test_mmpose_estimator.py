@@ -50,13 +50,12 @@ def weights(tmp_path_factory):
     return paths
 
 
-@pytest.fixture(scope='module')
-def frames():
+@pytest.fixture
+def frames(fixtures):
     """Four consecutive PoseTrack frames, RGB, halved to 640 x 360."""
-    from tests.conftest import fixture_path
     folder = osp.dirname(
-        fixture_path('mmpose', 'posetrack18', 'videos', '000001_mpiinew_test',
-                     '000000.jpg'))
+        fixtures('mmpose', 'posetrack18', 'videos', '000001_mpiinew_test',
+                 '000000.jpg'))
     paths = sorted(glob.glob(osp.join(folder, '*.jpg')))[:4]
     return np.stack([
         np.ascontiguousarray(cv2.resize(cv2.imread(p), (640, 360))[..., ::-1])

@@ -1,6 +1,7 @@
 """FlowPoseRefiner on rendered clips with exact ground truth."""
 import pytest
 import torch
+from helpers import tiny_raft
 
 from mmflowpose.apis import ConfigError
 from mmflowpose.datasets import SyntheticClipDataset
@@ -9,9 +10,7 @@ from mmflowpose.registry import MODELS
 from mmflowpose.structures import ClipDataSample
 from mmflowpose.utils.checkpoint import CheckpointError
 
-RAFT = dict(
-    config='mmflow::raft/raft_8xb2_100k_flyingchairs-368x496.py',
-    cfg_options=dict(model=dict(decoder=dict(iters=2))))
+RAFT = tiny_raft(iters=2)
 
 
 def build_refiner(**overrides):

@@ -1,14 +1,13 @@
 """The refiner's cycles: warm starts, annealed anchors, backward flow."""
 import pytest
 import torch
+from helpers import tiny_raft
 
 from mmflowpose.datasets import SyntheticClipDataset
 from mmflowpose.models.refiners.flow_side import backward_flow
 from mmflowpose.registry import MODELS
 
-RAFT = dict(
-    config='mmflow::raft/raft_8xb2_100k_flyingchairs-368x496.py',
-    cfg_options=dict(model=dict(decoder=dict(iters=2))))
+RAFT = tiny_raft(iters=2)
 
 
 def build(**overrides):

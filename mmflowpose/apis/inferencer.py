@@ -275,6 +275,10 @@ class FlowPoseInferencer:
                         grids.append(grid)
                     if show:
                         self._show(grid)
+                # the record's image is a view of its whole window and its
+                # flows are full-size: drop them before the stream goes on
+                # to refine the next window
+                record = grid = None
             if sink is not None:
                 sink.close()
         except BaseException:

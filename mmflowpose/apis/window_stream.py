@@ -167,6 +167,10 @@ class WindowStream:
             if self.progress is not None:
                 self.progress.window(start, start + len(frames))
             clip = np.stack(frames)
+            # one copy of the window's pixels: the list now holds views of
+            # the stacked clip, and the decoded frames (and, through the
+            # overlap's views, the previous window's clip) are freed
+            frames = list(clip)
             tic = time.perf_counter()
             fresh = self.estimator.estimate(clip[-new:])
             estimate = {
@@ -176,6 +180,9 @@ class WindowStream:
             self._clock('estimate', tic)
             result = self._refine(clip, estimate)
             yield start, clip, estimate, result
+            # the caller keeps what it still needs (:func:`_tail`); nothing
+            # of this window may outlive the next one's stacking
+            del clip, result
             if exhausted:
                 break
             frames = frames[stride:]
@@ -233,6 +240,9 @@ class WindowStream:
                                               weight)
                     yield record
                 emitted = p_end
+                # the previous window's tail is emitted: drop it (and the
+                # last record's full-size flows) before anything else runs
+                record = p_clip = p_est = p_res = pending = None
             # frames before the next window's start need no other window
             for t in range(emitted, start + stride):
                 if t - start >= len(clip) - self.overlap:
@@ -240,6 +250,9 @@ class WindowStream:
                 yield _record(t, start, clip, estimate, result)
                 emitted = t + 1
             pending = _tail(window, emitted)
+            # release this window before the next is read and refined: its
+            # overlap lives on in ``pending`` (copies), the rest is done
+            del window, clip, estimate, result
         if pending is not None:
             p_start, p_clip, p_est, p_res = pending
             for t in range(emitted, p_start + len(p_clip)):
@@ -253,7 +266,10 @@ def _tail(window, first: int):
     i = first - start
     estimate = {k: np.array(v[i:]) for k, v in estimate.items()}
     if result is not None:
-        result = {k: np.array(result[k][i:]) for k in RESULT_KEYS}
+        # the sketch's joints too, so the overlap's pictures keep arrows
+        keys = RESULT_KEYS + (('keypoints_2d_refined', ) if result.get(
+            'keypoints_2d_refined') is not None else ())
+        result = {k: np.array(result[k][i:]) for k in keys}
     return first, np.array(clip[i:]), estimate, result
 
 

@@ -60,11 +60,14 @@ def finetune(finetuners: Sequence, sketch_head, frames: Tensor,
             return  # no confident joint: the sketch adds nothing
     y0, y1, x0, x1 = box or (0, frames.shape[-2], 0, frames.shape[-1])
     part = frames[..., y0:y1, x0:x1]
+    inside = (Ellipsis, slice(y0, y1), slice(x0, x1))
     for tuner, own_flow in zip(finetuners, flows):
-        target = sketch_head.compose(own_flow, sketch, mask)
+        # composed on the box only (it is per pixel): no whole-frame
+        # target of every pair exists next to the box's
+        target = sketch_head.compose(own_flow[inside], sketch[inside],
+                                     mask[inside])
         with torch.enable_grad():
-            tuner.finetune(part[:-1], part[1:],
-                           target[..., y0:y1, x0:x1].contiguous())
+            tuner.finetune(part[:-1], part[1:], target.contiguous())
 
 
 def guarded_step(finetuners: Sequence, sketch_head, frames: Tensor,

@@ -142,7 +142,8 @@ class FlowPoseRefiner(BaseModel):
         timed as the 'flow' and 'resize' stages."""
         with self.timer('flow', self.device):
             flows = self.predict_flow(frames)
-            work = torch.stack(flows).mean(0)
+            # one network: its flow is the mean (no stacked copy of it)
+            work = flows[0] if len(flows) == 1 else torch.stack(flows).mean(0)
             back = backward_flow(self.finetuners, frames) \
                 if self.backward_flow else None
         with self.timer('resize', self.device):
@@ -214,6 +215,7 @@ class FlowPoseRefiner(BaseModel):
                         finetune(self.finetuners, self.sketch_head,
                                  clip.frames, flows, sketch, mask,
                                  self.finetune_crop)
+                    sketch = None  # composed into the targets: not needed
                     flows, flow_work, current, backward = self._flows(
                         clip.frames, size)
             record.add(result['pose'][0], camera_values(result), projected,

@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .appearance import BodyAppearance, rest_frames
+
 # Capsule radius (metres) per bone, by (parent, child) joint names; right
 # side bones use the left values.
 BONE_RADII = {
@@ -50,21 +52,6 @@ def bone_radii(joint_names: Sequence[str],
             raise ValueError(f'no capsule radius for bone {key}')
         out.append(BONE_RADII[key])
     return np.asarray(out)
-
-
-def _canonical_dir(joint_names, bones) -> np.ndarray:
-    """(E, 3) rest direction of each bone in the body frame."""
-    dirs = []
-    for p, c in bones:
-        name = joint_names[c]
-        side = 1.0 if name.startswith('left') else -1.0
-        if name.endswith(('hip', 'shoulder', 'elbow', 'wrist')):
-            dirs.append([side, 0, 0])  # hips, clavicles, T-pose arms
-        elif name.endswith(('knee', 'foot')):
-            dirs.append([0, -1, 0])
-        else:
-            dirs.append([0, 1, 0])  # spine, neck, head
-    return np.asarray(dirs, np.float64)
 
 
 def _normalize(v: Tensor) -> Tensor:
@@ -94,7 +81,8 @@ def bone_frames(joints: Tensor, bones: Tensor,
     body = torch.stack([left, up, fwd], dim=-1)  # (T, 3, 3) world<-body
     axis = _normalize(b - a)
     axis_body = torch.einsum('tji,tej->tei', body, axis)
-    rest = axis.new_tensor(_canonical_dir(joint_names, bones.tolist()))
+    rest_frame = axis.new_tensor(rest_frames(joint_names, bones.tolist()))
+    rest = rest_frame[..., 2]
     # Smallest rotation taking the rest direction onto the current one.
     v = torch.cross(rest.expand_as(axis_body), axis_body, dim=-1)
     c = (rest * axis_body).sum(-1).clamp_min(-1 + 1e-6)
@@ -104,11 +92,6 @@ def bone_frames(joints: Tensor, bones: Tensor,
     vx[..., 2, 0], vx[..., 2, 1] = -v[..., 1], v[..., 0]
     eye = torch.eye(3, dtype=v.dtype, device=v.device)
     rot = eye + vx + vx @ vx / (1 + c)[..., None, None]
-    # Rest frame: e1 = a body axis orthogonal to the rest direction.
-    e1 = torch.where(rest[:, 1:2].abs() > 0.5, rest.new_tensor([1., 0, 0]),
-                     rest.new_tensor([0., 0, 1]))
-    e2 = torch.cross(rest, e1, dim=-1)
-    rest_frame = torch.stack([e1, e2, rest], dim=-1)  # (E, 3, 3)
     frames = body[:, None] @ rot @ rest_frame
     return a, b, frames
 
@@ -209,14 +192,19 @@ class SolidTexture:
             rng.uniform(15, 30, (num_groups, waves, 1))
         self.base = rng.uniform(70, 190, (num_groups, 3))
 
-    def __call__(self, points: Tensor, group: Tensor) -> Tensor:
-        """Colours (N, 3) in [0, 255] of points (N, 3) in groups (N,)."""
+    def waves(self, points: Tensor, group: Tensor) -> Tensor:
+        """The zero-mean wave part (N, 3) of the colours of points (N, 3)
+        in groups (N,)."""
         k = points.new_tensor(self.k)[group]
         phase = points.new_tensor(self.phase)[group]
         wave = torch.sin(torch.einsum('nmi,ni->nm', k, points) + phase)
         rgb = points.new_tensor(self.rgb)[group]
+        return torch.einsum('nm,nmc->nc', wave, rgb)
+
+    def __call__(self, points: Tensor, group: Tensor) -> Tensor:
+        """Colours (N, 3) in [0, 255] of points (N, 3) in groups (N,)."""
         colour = points.new_tensor(self.base)[group] + \
-            torch.einsum('nm,nmc->nc', wave, rgb)
+            self.waves(points, group)
         return colour.clamp(0, 255)
 
 
@@ -290,7 +278,10 @@ def render_clip(joints: Tensor,
         ceiling=floor + 6.0,
         centre=(float(centre[0]), float(centre[2])),
         radius=float(span.norm(dim=-1).max()) + 3.0)
-    body_tex = SolidTexture(len(bones), texture_scale, seed)
+    # Clothes, skin and a face over the wave texture (see .appearance).
+    body_tex = BodyAppearance(joint_names, bones, ref_len,
+                              SolidTexture(len(bones), texture_scale,
+                                           seed).waves, seed)
     room_tex = SolidTexture(1, 4 * texture_scale, seed + 7919)
 
     def cast(frame, origin, dirs):

@@ -2,7 +2,8 @@
 
 The scene: one capsule per H36M bone (segment ``a -> b`` of radius ``r``)
 inside a closed "room" (floor at the feet, a ceiling, and a vertical
-cylinder wall), all with smooth solid textures. Rendering is point sampled
+cylinder wall), all with smooth solid textures; the body also wears
+clothes, skin and a face (:mod:`.appearance`). Rendering is point sampled
 at pixel centres (integer pixel coordinates), no shading, so a surface point
 keeps its colour over time (brightness constancy holds exactly).
 

@@ -458,12 +458,7 @@ def main(argv=None, settings_override=None):
         add_flow(flow_sums, 'dis', flows['dis'][0], sample)
         add_flow(flow_sums, 'zero', torch.zeros_like(flows['dis'][0]),
                  sample)
-        mask = np.asarray(sample['human_mask'])
-        lines = mask.any(2)  # (T, H): image rows the person covers
-        ids = np.arange(mask.shape[1])[None]
-        bottom = np.where(lines, ids, -1).max(1)
-        top = np.where(lines, ids, mask.shape[1]).min(1)
-        person.append(float(np.mean(bottom - top + 1)))
+        person.append(benchmark_clips.person_height(sample['human_mask']))
         flow_s = time.time() - t0
         for s_id, setup in enumerate(setups):
             t1 = time.time()

@@ -84,6 +84,31 @@ def clip_starts(total: int, need: int, per_motion: int) -> np.ndarray:
     return np.linspace(0, total - need, per_motion).astype(int)
 
 
+def person_height(human_mask) -> float:
+    """Mean height (px) of the person over the frames it is seen in: per
+    frame, the image rows from the person mask's top to its bottom,
+    inclusive.
+
+    Args:
+        human_mask (array): (T, H, W) bool person mask.
+
+    Returns:
+        float: mean over the frames with any person pixel; NaN if none.
+    """
+    mask = np.asarray(human_mask, bool)
+    if mask.ndim != 3:
+        raise ValueError('human_mask must be (T, H, W), got shape '
+                         f'{mask.shape}')
+    rows = mask.any(2)  # (T, H): image rows the person covers
+    seen = rows.any(1)
+    if not seen.any():
+        return float('nan')
+    ids = np.arange(mask.shape[1])[None]
+    bottom = np.where(rows, ids, -1).max(1)
+    top = np.where(rows, ids, mask.shape[1]).min(1)
+    return float(np.mean((bottom - top + 1)[seen]))
+
+
 def _clip_plan(root, motions, per_motion, settings, seed, max_motions):
     """(motion, path, step, start, clip seed, mocap joints) of every clip:
     the one sampling rule of rendered and unrendered clips. Motions

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from mmflowpose.datasets.synthetic.benchmark_clips import (
-    clip_starts, make_clips, make_pose_clips, mocap_files, split_motions)
+    clip_starts, make_clips, make_pose_clips, mocap_files, person_height,
+    split_motions)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
@@ -65,3 +66,14 @@ def test_validation_clips_are_sampled_like_test_clips(mocap_root):
         np.testing.assert_allclose(unrendered[key],
                                    rendered['data_samples'][key],
                                    atol=1e-4, err_msg=key)
+
+
+def test_person_height_counts_rows_of_frames_with_the_person():
+    mask = np.zeros((3, 10, 6), bool)
+    mask[0, 2:5, 1] = True  # rows 2-4: 3 px
+    mask[1, 1, 0] = mask[1, 8, 5] = True  # rows 1-8 (gaps count): 8 px
+    # frame 2 is empty and left out
+    assert person_height(mask) == 5.5
+    assert np.isnan(person_height(np.zeros((2, 4, 4), bool)))
+    with pytest.raises(ValueError, match='human_mask'):
+        person_height(np.zeros((4, 4), bool))

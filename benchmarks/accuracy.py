@@ -41,6 +41,13 @@ acceleration error mm/frame^2; flow: px):
 - the error of joint motion in px at the true joints: the network's flow,
   DIS, zero flow, the detections' motion and the initial pose's own
   projected motion; and the flows' EPE overall, on the person and off it.
+
+This file only composes: clips come from
+``mmflowpose/datasets/synthetic/benchmark_clips.py`` (and
+``shrink_clip.py`` for the flow step), measurements from
+``mmflowpose/evaluation/benchmark/`` and ``baseline_tuning.py``; what is
+tuned on validation clips is in ``accuracy_setup.py`` and the summary,
+tables, plots, goals and notes in ``accuracy_report.py``.
 """
 import argparse
 import json

@@ -95,9 +95,9 @@ class MMPoseLiftingEstimator(BasePoseEstimator):
     Per frame, the 2D model sees one box: the whole frame, or with
     ``track_boxes`` the previous frame's confident keypoints enlarged by
     ``box_margin`` (the whole frame again when they are lost). Its COCO-17
-    keypoints are mapped to H36M-17 and the lifter lifts the whole clip;
-    the last ``seq_len`` frames of the previous :meth:`estimate` call are
-    kept as temporal context, so consecutive chunks of one video join up.
+    keypoints are mapped to H36M-17 and the lifter lifts the whole clip,
+    after up to ``seq_len`` frames of the previous :meth:`estimate` call
+    as temporal context, so consecutive chunks of one video join up.
     :meth:`reset` forgets them and the tracked box.
 
     Loading is lazy (first :meth:`estimate`); a local weight file or config
@@ -235,6 +235,32 @@ class MMPoseLiftingEstimator(BasePoseEstimator):
             boxes.append(box)
         return np.stack(keypoints), np.stack(scores), np.stack(boxes)
 
+    def _lift(self, keypoints: np.ndarray, scores: np.ndarray,
+              image_size: Tuple[int, int]) -> np.ndarray:
+        """Lift (T, 17, 2) keypoints after the previous call's last frames
+        (same video: same image size); returns (T, 17, 3)."""
+        lifter = self._parts[1]
+        num_frames = len(keypoints)
+        context = self._context
+        if context is None or context[2] != image_size:
+            context = (keypoints[:0], scores[:0], image_size)
+        if lifter.seq2seq:
+            # windows tile the clip from its start: take the context that
+            # makes the new frames end a window, so they share it with the
+            # past instead of with copies of their own last frame
+            used = (-num_frames) % lifter.seq_len
+        else:  # a window per frame reaching seq_len // 2 (or all) back
+            used = lifter.seq_len
+        used = min(used, len(context[0]))
+        all_keypoints = np.concatenate(
+            [context[0][len(context[0]) - used:], keypoints])
+        all_scores = np.concatenate(
+            [context[1][len(context[1]) - used:], scores])
+        pose3d = lifter(all_keypoints, all_scores, image_size)[used:]
+        self._context = (all_keypoints[-lifter.seq_len:],
+                         all_scores[-lifter.seq_len:], image_size)
+        return pose3d
+
     def estimate(self, frames: np.ndarray) -> Dict[str, np.ndarray]:
         """Estimate 2D and 3D pose of the person in a clip.
 
@@ -249,8 +275,8 @@ class MMPoseLiftingEstimator(BasePoseEstimator):
         frames = check_frames(frames)
         if self._parts is None:
             self._parts = self._build()
-        top_down, lifter = self._parts
-        num_frames, height, width = frames.shape[:3]
+        top_down = self._parts[0]
+        height, width = frames.shape[1:3]
         # mmpose's pipelines read BGR, as from cv2.imread
         bgr = [np.ascontiguousarray(f[..., ::-1]) for f in frames]
         keypoints, scores, self.last_boxes = self._keypoints(
@@ -259,18 +285,7 @@ class MMPoseLiftingEstimator(BasePoseEstimator):
             keypoints, scores = coco_to_h36m(keypoints, scores)
         keypoints = np.nan_to_num(keypoints).astype(np.float32)
         scores = scores.astype(np.float32)
-        # lift after the previous call's last frames (same video, same size)
-        context = self._context
-        if context is None or context[2] != (height, width):
-            context = (keypoints[:0], scores[:0], (height, width))
-        lifted = lifter(
-            np.concatenate([context[0], keypoints]),
-            np.concatenate([context[1], scores]), (height, width))
-        pose3d = lifted[len(context[0]):]
-        keep = max(lifter.seq_len, 1)
-        self._context = (np.concatenate([context[0], keypoints])[-keep:],
-                         np.concatenate([context[1],
-                                         scores])[-keep:], (height, width))
+        pose3d = self._lift(keypoints, scores, (height, width))
         missing = ~(scores > 0).any(1)
         keypoints[missing] = 0
         pose3d[missing] = 0

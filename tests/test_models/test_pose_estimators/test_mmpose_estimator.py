@@ -122,6 +122,49 @@ def test_context_joins_consecutive_calls(estimator, frames):
     assert not np.allclose(alone['pose3d'], whole['pose3d'][2:])
 
 
+MOTIONBERT = ('mmpose::body_3d_keypoint/motionbert/h36m/'
+              'motionbert_dstformer-243frm_8xb32-240e_h36m.py')
+# two thin layers, 2-frame windows: a small sequence-to-sequence lifter
+SMALL_MOTIONBERT = {
+    'model.backbone.depth': 2,
+    'model.backbone.feat_size': 64,
+    'model.head.in_channels': 64,
+    'model.head.embedding_size': 64,
+    'model.backbone.seq_len': 2,
+    'model.test_cfg.flip_test': False,
+    'test_dataloader.dataset.multiple_target': 2,
+    'test_dataloader.dataset.seq_len': 2
+}
+
+
+def test_context_of_a_sequence_lifter(weights, frames, tmp_path):
+    """A seq2seq lifter tiles the clip with 2-frame windows, (0, 1) and
+    (2, 3). Given frames 0-2 and then frame 3, it lifts frame 3 in the
+    window (2, 3), as if the clip came at once; alone, frame 3 would share
+    its window with a copy of itself, and with all three frames of context
+    with frame 1 and 2 in (1, 2) and (3, 3)."""
+    torch.manual_seed(0)
+    path = str(tmp_path / 'motionbert.pth')
+    save_checkpoint_atomic(
+        init_model(MOTIONBERT, None, cfg_options=SMALL_MOTIONBERT), path)
+    estimator = MMPoseLiftingEstimator(
+        pose3d=MOTIONBERT,
+        pose3d_weights=path,
+        pose2d=POSE2D,
+        pose2d_weights=weights['pose2d'],
+        device='cpu',
+        pose2d_cfg_options=SMALL2D,
+        pose3d_cfg_options=SMALL_MOTIONBERT)
+    whole = estimator.estimate(frames)['pose3d']
+    estimator.reset()
+    estimator.estimate(frames[:3])
+    joined = estimator.estimate(frames[3:])['pose3d']
+    np.testing.assert_allclose(joined, whole[3:], rtol=1e-4, atol=1e-5)
+    estimator.reset()
+    alone = estimator.estimate(frames[3:])['pose3d']
+    assert not np.allclose(alone, whole[3:])
+
+
 def test_track_boxes_follow_the_previous_keypoints(weights, frames):
     estimator = MMPoseLiftingEstimator(
         pose3d=POSE3D,

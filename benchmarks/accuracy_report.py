@@ -80,8 +80,9 @@ def summarize(setup, settings, headline_ablation):
             params=dict(
                 max_steps=settings['max_steps'], bones='previous frame'),
             val_mpjpe=None,
-            clips=settings['loop_clips'],
+            clips=frames // settings['num_frames'],
             paper_same_clips=row('loop_clips/paper'),
+            refined_same_clips=row('loop_clips/refined'),
             seconds=loop_s,
             frames_per_s=frames / loop_s,
             steps_per_frame=sums.mean('timing/loop_steps'),
@@ -214,11 +215,15 @@ def markdown(results):
         loop = res['baselines'].get('per_frame_loop')
         if loop:
             same = loop['paper_same_clips']
+            aware = loop['refined_same_clips']
             lines += [
                 f"per_frame_loop (the seed's loop, paper weights, frame t "
-                f"alone with t-1 fixed) ran on the first {loop['clips']} "
-                f"clip(s) only: MPJPE {fmt(loop['mpjpe'])} there against "
-                f"{fmt(same['mpjpe'])} for the batched paper step on the "
+                f"alone with t-1 fixed) ran on {loop['clips']} clip(s): "
+                f"MPJPE {fmt(loop['mpjpe'])} / P-MPJPE "
+                f"{fmt(loop['p_mpjpe'])} there against "
+                f"{fmt(same['mpjpe'])} / {fmt(same['p_mpjpe'])} for the "
+                f"batched paper step and {fmt(aware['mpjpe'])} / "
+                f"{fmt(aware['p_mpjpe'])} for the noise-aware step on the "
                 f"same clips; {fmt(loop['frames_per_s'], 2)} frames/s, "
                 f"{fmt(loop['steps_per_frame'], 0)} Adam steps per frame.",
                 ''
@@ -395,9 +400,16 @@ def goals(results):
     out.append(f"refined MPJPE <= 0.85 x initial: x{fmt(ratio, 3)} "
                f"({fmt(p['refined_mpjpe'])} / {fmt(p['initial_mpjpe'])}): "
                f'{ok(ratio <= 0.85)}')
-    worst = [b for b, r in base.items()
-             if not (p['refined_mpjpe'] < r['mpjpe']
-                     and p['refined_p_mpjpe'] < r['p_mpjpe'])]
+
+    def beaten(method, row):
+        # the per-frame loop may run on fewer clips: compare on its clips
+        mine = dict(mpjpe=p['refined_mpjpe'], p_mpjpe=p['refined_p_mpjpe'])
+        if method == 'per_frame_loop':
+            mine = row.get('refined_same_clips', mine)
+        return mine['mpjpe'] < row['mpjpe'] and \
+            mine['p_mpjpe'] < row['p_mpjpe']
+
+    worst = [b for b, r in base.items() if not beaten(b, r)]
     out.append('MPJPE and P-MPJPE below every smoother and the per-frame '
                f"loop: {ok(not worst)}" +
                (f" (not below: {', '.join(worst)})" if worst else ''))

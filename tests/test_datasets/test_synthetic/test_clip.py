@@ -7,8 +7,9 @@ from mmflowpose.datasets.synthetic import (VIEWPOINTS, make_clip,
 from mmflowpose.datasets.synthetic.clip import H36M_BONES
 
 SIZE = (64, 96)
-# part index of the head capsule (neck_base -> head)
+# part indices of the head (neck_base -> head) and chest (spine -> thorax)
 HEAD = H36M_BONES.index((9, 10))
+CHEST = H36M_BONES.index((7, 8))
 
 
 @pytest.fixture(scope='module')
@@ -58,12 +59,15 @@ def test_flow_warps_next_frame(orbit_clip):
         assert err[valid].mean() < 0.3 * err_zero[valid].mean()
         # Inside one capsule's image (3x3 neighbourhood on the same bone)
         # bilinear warping is near exact; outlines mix two surfaces. The
-        # head is left out: its face and hair are sharp colour edges a few
-        # pixels wide at this size, which bilinear warping blurs.
+        # head and the chest are left out: their face, hair and shirt print
+        # are sharp colour edges a pixel or two wide at this size, which
+        # bilinear warping blurs (test_render.py checks the face at a
+        # larger size).
         part = orbit_clip['part'][i].astype(np.float32)
         same = (cv2.erode(part, np.ones(
             (3, 3))) == cv2.dilate(part, np.ones(
-                (3, 3)))) & (part >= 0) & valid & (part != HEAD)
+                (3, 3)))) & (part >= 0) & valid & (part != HEAD) & \
+            (part != CHEST)
         assert same.sum() > 50
         assert np.median(err[same]) < 1.0
         assert err[same].mean() < 0.4 * err_zero[same].mean()

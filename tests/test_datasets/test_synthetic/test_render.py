@@ -5,8 +5,9 @@ import torch
 
 from mmflowpose.datasets.synthetic import make_clip, procedural_motion
 from mmflowpose.datasets.synthetic.appearance import (_FACE, EYES, HAIR,
-                                                      HEAD_CENTRE, SHOES,
-                                                      SKIN, BodyAppearance,
+                                                      HEAD_CENTRE, PRINT,
+                                                      SHOES, SKIN,
+                                                      BodyAppearance,
                                                       rest_frames)
 from mmflowpose.datasets.synthetic.clip import H36M_BONES, H36M_NAMES
 from mmflowpose.datasets.synthetic.render import (bone_frames, ray_capsules,
@@ -121,6 +122,14 @@ def test_appearance_regions_and_face_direction():
     assert np.abs(colour[1] - SHOES).max() > 20
     np.testing.assert_allclose(colour[2], app.base[HEAD].numpy())  # skin
     assert not np.allclose(colour[3], colour[2])  # shirt
+    # the chest print: on the front of the chest, not on its back
+    chest = H36M_BONES.index((7, 8))
+    axial = torch.tensor([0, 0, PRINT[1] * 0.3], dtype=torch.float64)
+    fwd = rest[chest].T @ torch.tensor([0, 0, 1.0], dtype=torch.float64)
+    q = torch.stack([axial + 0.14 * fwd, axial - 0.14 * fwd])
+    colour = app(q, torch.full((2, ), chest)).numpy()
+    np.testing.assert_allclose(colour[0], app.print_rgb.numpy(), atol=1)
+    np.testing.assert_allclose(colour[1], app.base[chest].numpy(), atol=1)
 
 
 def _head_pixels(azimuth, seed=3):

@@ -17,9 +17,12 @@ renderer's flow stays exact:
 - the random-wave texture on top (full contrast on clothes, lower on
   skin), so the flow networks still see texture everywhere.
 
-Measured on the benchmark's validation renders (BlazePose, 7 clips of 48
-frames at 384x512): frames with a person 87% -> 99%, left/right swaps 65%
--> 32% with the face alone (see the commit notes for the final numbers).
+Measured on the benchmark's validation renders (the project's BlazePose
+estimator in video mode, 7 clips of 48 frames at 384x512, faceless ->
+this module): frames with a person 87% -> 97%, frames with left and right
+swapped 65% -> 18%, mean 2D error 35 -> 18 px (91 px before with one
+clip's tracking lost). The face alone gave 32% swaps; the chest print
+took them to 18%.
 
 Colours of a clip's skin, shirt and trousers are drawn from small palettes
 by the texture seed (deterministic).
@@ -61,9 +64,9 @@ _REGIONS = dict(
     neck_base='skin',
     head='head')
 # Wave-texture contrast per region: full on clothes (as the faceless
-# renderer had everywhere: lower contrast there raised RAFT-S's person EPE
-# 0.69 -> 0.79 px on a validation clip), weak on skin so the face stays
-# readable.
+# renderer had everywhere: 0.6-0.7 there raised the shipped RAFT-S's
+# person EPE on a validation clip 0.69 -> 0.79 px; full: 0.71), weak on
+# skin so the face stays readable.
 _WAVE_GAIN = dict(shirt=1.0, trousers=1.0, skin=0.5, head=0.3)
 # Shoes: the shin's end cap and its last SHOE_LENGTH metres.
 SHOE_LENGTH = 0.06

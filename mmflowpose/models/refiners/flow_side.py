@@ -47,27 +47,70 @@ def backward_flow(finetuners: Sequence, frames: Tensor) -> Tensor:
     return torch.stack([f.flip(0) for f in flows]).mean(0)
 
 
-def finetune(finetuners: Sequence, sketch_head, frames: Tensor,
-             flows: List[Tensor], sketch: Tensor, mask: Tensor,
-             crop: Optional[dict]) -> None:
-    """Fine-tune each network towards its own flow with the sketch drawn
-    over it, on whole working frames or on the person ``crop`` box
-    (:func:`person_box` arguments; no confident joint: no fine-tune)."""
-    box = None
+def sketch_pairs(sketch_head, joints: Tensor, scores: Tensor, size,
+                 base_flow: Tensor, chunk: int = 4) -> Tuple[Tensor, Tensor]:
+    """The sketch (P, 2, h, w) px and its mask (P, 1, h, w) of a clip's
+    pairs, drawn ``chunk`` pairs at a time.
+
+    The head treats each pair on its own, so the result is the one of a
+    single call; but painting keeps several (P, h * w) temporaries, which
+    would make the stage's memory grow with the window's length.
+
+    Args:
+        sketch_head (PoseSketchFlowHead): the painter.
+        joints (Tensor): (T, J, 2) working-size joints, px.
+        scores (Tensor): (T, J) confidences.
+        size (tuple[int, int]): (h, w) working size.
+        base_flow (Tensor): (P, 2, h, w) network flow, px.
+        chunk (int): pairs per call. Defaults to 4.
+    """
+    num = base_flow.shape[0]
+    sketch = base_flow.new_empty(base_flow.shape)
+    mask = torch.empty_like(base_flow[:, :1], dtype=torch.bool)
+    for i in range(0, num, chunk):
+        j = min(i + chunk, num)
+        sketch[i:j], mask[i:j] = sketch_head(
+            joints[i:j], joints[i + 1:j + 1], size,
+            scores=(scores[i:j], scores[i + 1:j + 1]),
+            base_flow=base_flow[i:j])
+    return sketch, mask
+
+
+def finetune_targets(sketch_head, flows: List[Tensor], sketch: Tensor,
+                     mask: Tensor, size, crop: Optional[dict]):
+    """Each network's target: its flow with the sketch drawn over it, on
+    the person ``crop`` box only (:func:`person_box` arguments) or on the
+    whole working ``size`` (h, w).
+
+    Composing is per pixel, so the box's targets are the box of the whole
+    frames' ones; once they exist the caller can drop the sketch.
+
+    Returns:
+        tuple | None: ``(box, targets)``, box (y0, y1, x0, x1) and one
+        (P, 2, y1 - y0, x1 - x0) px target per network; None when no joint
+        is confident (the sketch is empty: nothing to fine-tune towards).
+    """
+    box = (0, size[0], 0, size[1])
     if crop is not None:
         box = person_box(mask, **crop)
         if box is None:
-            return  # no confident joint: the sketch adds nothing
-    y0, y1, x0, x1 = box or (0, frames.shape[-2], 0, frames.shape[-1])
+            return None
+    inside = (Ellipsis, slice(box[0], box[1]), slice(box[2], box[3]))
+    return box, [
+        sketch_head.compose(own[inside], sketch[inside],
+                            mask[inside]).contiguous() for own in flows
+    ]
+
+
+def finetune(finetuners: Sequence, frames: Tensor, box,
+             targets: List[Tensor]) -> None:
+    """Fine-tune each network on the ``box`` of (T, 3, h, w) working
+    ``frames`` towards its target of :func:`finetune_targets`."""
+    y0, y1, x0, x1 = box
     part = frames[..., y0:y1, x0:x1]
-    inside = (Ellipsis, slice(y0, y1), slice(x0, x1))
-    for tuner, own_flow in zip(finetuners, flows):
-        # composed on the box only (it is per pixel): no whole-frame
-        # target of every pair exists next to the box's
-        target = sketch_head.compose(own_flow[inside], sketch[inside],
-                                     mask[inside])
+    for tuner, target in zip(finetuners, targets):
         with torch.enable_grad():
-            tuner.finetune(part[:-1], part[1:], target.contiguous())
+            tuner.finetune(part[:-1], part[1:], target)
 
 
 def guarded_step(finetuners: Sequence, sketch_head, frames: Tensor,

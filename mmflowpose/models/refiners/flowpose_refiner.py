@@ -25,7 +25,8 @@ from .build_parts import (ConfigList, build_estimators, build_finetuners,
                           check_refiner_args, split_flow_step)
 from .clip_inputs import ClipInputs, check_packed, prepare_clip
 from .cycle_record import CycleRecord
-from .flow_side import backward_flow, finetune, guarded_step, predict_flow
+from .flow_side import (backward_flow, finetune, finetune_targets,
+                        guarded_step, predict_flow, sketch_pairs)
 from .pose_step import camera_values, optimize_pose, project_result
 from .stage_timer import StageTimer
 from .working_resolution import resize_flow, resize_mask, scale_points
@@ -205,17 +206,19 @@ class FlowPoseRefiner(BaseModel):
                         torch.stack([p[1] for p in pair_flows]).mean(0), size)
             else:
                 with timer('sketch', device):
-                    sketch, mask = self.sketch_head(
-                        drawn[:-1], drawn[1:], clip.work_size,
-                        scores=(clip.keypoint_scores[:-1],
-                                clip.keypoint_scores[1:]),
-                        base_flow=flow_work)
+                    sketch, mask = sketch_pairs(
+                        self.sketch_head, drawn, clip.keypoint_scores,
+                        clip.work_size, flow_work)
                 if self.finetune_passes:
                     with timer('finetune', device):
-                        finetune(self.finetuners, self.sketch_head,
-                                 clip.frames, flows, sketch, mask,
-                                 self.finetune_crop)
-                    sketch = None  # composed into the targets: not needed
+                        targets = finetune_targets(
+                            self.sketch_head, flows, sketch, mask,
+                            clip.work_size, self.finetune_crop)
+                        # in the targets now: not held while fine-tuning
+                        sketch = None
+                        if targets is not None:
+                            finetune(self.finetuners, clip.frames, *targets)
+                        targets = None
                     flows, flow_work, current, backward = self._flows(
                         clip.frames, size)
             record.add(result['pose'][0], camera_values(result), projected,

@@ -194,8 +194,8 @@ DETECTOR_TEXT = dict(
     white='True projections + white noise (the noise-model detector)',
     mediapipe_lr='DIAGNOSTIC (uses the ground truth): the mediapipe '
     'detections with, per frame, left and right exchanged when that is '
-    'closer to the true projections (the faceless mannequin makes BlazePose '
-    'confuse back and front views)',
+    'closer to the true projections (BlazePose still confuses back and '
+    'front views of the rendered person in some frames)',
     mediapipe='2D detections of the project\'s mediapipe estimator '
     '(BlazePose, video mode) run on the rendered frames')
 

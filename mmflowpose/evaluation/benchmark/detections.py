@@ -6,10 +6,11 @@ from typing import Optional, Tuple
 import numpy as np
 import torch
 
-# BlazePose's person detector keys on the face and the renders' mannequin
-# has none: at its default threshold (0.5) it missed the person in most
-# frames of 3 of 8 validation clips (0%, 19%, 38%); at 0.2 it finds it
-# (tracking threshold unchanged). Chosen on validation clips.
+# BlazePose's person detector keys on the face. On the first, faceless
+# mannequin its default threshold (0.5) missed the person in most frames
+# of 3 of 8 validation clips, and 0.2 was chosen on validation clips; with
+# the rendered face (datasets/synthetic/appearance.py) both find the person
+# (97.0% of validation frames at 0.2, 95.2% at 0.5), so 0.2 stays.
 MEDIAPIPE = dict(min_detection_confidence=0.2)
 #: detector name -> (keypoint field, score field) of a clip sample:
 #: 'white' = true projections + white noise (the dataset's), 'mediapipe'
@@ -88,8 +89,8 @@ def add_mediapipe(item: dict, options: Optional[dict] = None) -> float:
     sample = item['data_samples']
     sample['mp_keypoints_2d'] = kp.astype(np.float32)
     sample['mp_keypoint_scores'] = scores
-    # the renders' mannequin has no face, so BlazePose cannot tell a back
-    # view from a front view and swaps left and right
+    # BlazePose can mistake a back view for a front view and swap left and
+    # right (18% of validation frames with the rendered face, 65% without)
     swapped = kp[:, LR_SWAP]
     gt = np.asarray(sample['gt_keypoints_2d'])
     keep = np.linalg.norm(kp - gt, axis=-1).mean(1) <= np.linalg.norm(

@@ -79,8 +79,8 @@ class FlowFinetuner(nn.Module):
             no second term (its target off the sketch is the network's own
             flow, so those pixels hold the background). ``beta``,
             ``distill_*`` and ``sequence_gamma`` do not apply. Defaults to
-            None (the smooth-L1, which measured closer to the sketch at the
-            same steps: ``docs/en/data_flow.md``).
+            None (the smooth-L1: at the same steps it brought the flow
+            closer to the sketch, ``docs/en/data_flow.md``).
         optim_wrapper (dict, optional): mmengine ``OptimWrapper`` config
             with its ``optimizer`` (built from the OPTIMIZERS registry over
             :meth:`trainable_parameters`). Defaults to None

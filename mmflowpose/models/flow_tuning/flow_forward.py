@@ -147,7 +147,8 @@ def flow_inputs(net: nn.Module,
     # no tensor made just to learn the device (it would be a host one)
     param = next(net.parameters(), None)
     device = frame1.device if param is None else param.device
-    pairs = torch.stack([frame1, frame2], 1).to(device).float()
+    pairs = torch.stack([f.to(device).float() for f in (frame1, frame2)],
+                        1)
     if channel_order == 'rgb':
         pairs = pairs.flip(2)
     if any(pad):

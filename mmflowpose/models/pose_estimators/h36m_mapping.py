@@ -43,25 +43,13 @@ H36M_FROM_BODY = (
     ('right_wrist', ('right_wrist', )),
 )
 
-#: COCO-17 keypoint ids (mmpose's ``coco.py`` order) of the named landmarks.
-COCO_IDS = dict(
-    nose=0,
-    left_eye=1,
-    right_eye=2,
-    left_ear=3,
-    right_ear=4,
-    left_shoulder=5,
-    right_shoulder=6,
-    left_elbow=7,
-    right_elbow=8,
-    left_wrist=9,
-    right_wrist=10,
-    left_hip=11,
-    right_hip=12,
-    left_knee=13,
-    right_knee=14,
-    left_ankle=15,
-    right_ankle=16)
+#: COCO-17 keypoint names in mmpose's ``coco.py`` order (id = position).
+COCO_NAMES = ('nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear',
+              'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow',
+              'left_wrist', 'right_wrist', 'left_hip', 'right_hip',
+              'left_knee', 'right_knee', 'left_ankle', 'right_ankle')
+#: COCO-17 keypoint ids of the named landmarks.
+COCO_IDS = {name: i for i, name in enumerate(COCO_NAMES)}
 
 
 def h36m_mapping_matrix(ids: Dict[str, int], num_landmarks: int) -> np.ndarray:

@@ -10,24 +10,17 @@ from mmflowpose.registry import MODELS
 from .estimator_base import BasePoseEstimator, check_frames, empty_estimate
 from .h36m_mapping import h36m_mapping_matrix, map_to_h36m
 
-#: BlazePose landmark ids of the names in
-#: :data:`~.h36m_mapping.H36M_FROM_BODY`.
-BLAZEPOSE_IDS = dict(
-    nose=0,
-    left_ear=7,
-    right_ear=8,
-    left_shoulder=11,
-    right_shoulder=12,
-    left_elbow=13,
-    right_elbow=14,
-    left_wrist=15,
-    right_wrist=16,
-    left_hip=23,
-    right_hip=24,
-    left_knee=25,
-    right_knee=26,
-    left_ankle=27,
-    right_ankle=28)
+#: BlazePose's 33 landmark names in its output order (id = position).
+BLAZEPOSE_LANDMARKS = (
+    'nose', 'left_eye_inner', 'left_eye', 'left_eye_outer', 'right_eye_inner',
+    'right_eye', 'right_eye_outer', 'left_ear', 'right_ear', 'mouth_left',
+    'mouth_right', 'left_shoulder', 'right_shoulder', 'left_elbow',
+    'right_elbow', 'left_wrist', 'right_wrist', 'left_pinky', 'right_pinky',
+    'left_index', 'right_index', 'left_thumb', 'right_thumb', 'left_hip',
+    'right_hip', 'left_knee', 'right_knee', 'left_ankle', 'right_ankle',
+    'left_heel', 'right_heel', 'left_foot_index', 'right_foot_index')
+#: BlazePose landmark name -> id (the mapping reads the names it needs).
+BLAZEPOSE_IDS = {name: i for i, name in enumerate(BLAZEPOSE_LANDMARKS)}
 
 MEDIAPIPE_HINT = ('mediapipe is not installed: run `make install-demo` (it '
                   'installs mediapipe==0.10.21 without its jax dependency, '

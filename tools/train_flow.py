@@ -33,47 +33,30 @@ import time
 
 import numpy as np
 import torch
-from mmengine.config import DictAction
+
+from mmflowpose.utils.train_cli import add_train_args, load_train_config
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', help='training config file')
-    parser.add_argument('--work-dir', help='logs and Runner checkpoints; '
-                        'default work_dirs/<config name>')
-    parser.add_argument('--out', help='slim checkpoint to write (.pth)')
+    add_train_args(parser)
     parser.add_argument('--cache-dir', help='override data_root (cache)')
     parser.add_argument('--mocap-root', help='override the mocap folder')
     parser.add_argument('--clips', type=int, nargs=2, metavar=('TRAIN',
                                                                'VAL'),
                         help='override the number of rendered clips')
-    parser.add_argument('--max-iters', type=int, help='override max_iters')
-    parser.add_argument('--val-interval', type=int,
-                        help='override val_interval (and checkpoint interval)')
-    parser.add_argument('--threads', type=int, default=1,
-                        help='torch threads (default 1: shared machines)')
-    parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--device', default=None,
                         help="'cpu', 'cuda' or 'cuda:N' (default: mmengine's"
                         ' choice, a GPU when there is one)')
     parser.add_argument('--eval-only', metavar='CHECKPOINT',
                         help='score CHECKPOINT on the validation clips '
                         'instead of training')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        metavar='KEY=VALUE', help='config overrides')
     return parser.parse_args(argv)
 
 
 def build_config(args):
     """The config with the command-line overrides applied."""
-    from mmengine.config import Config
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file {args.config!r} not found')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.work_dir = args.work_dir or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_train_config(args)
     caches = flow_caches(cfg)
     if args.cache_dir is not None:
         move_caches(cfg, caches, args.cache_dir)
@@ -88,20 +71,12 @@ def build_config(args):
                 if counts.get(split):
                     counts[split] = count
     if args.max_iters is not None:
-        if args.max_iters < 1:
-            raise ValueError(f'--max-iters must be >= 1, got '
-                             f'{args.max_iters}')
-        cfg.train_cfg.max_iters = args.max_iters
         if cfg.param_scheduler.get('type') == 'OneCycleLR':
             # the base config's margin past the last step (the GPU config
             # has none: its schedule ends at the last step)
             extra = cfg.param_scheduler.total_steps - cfg.get(
                 'max_iters', cfg.param_scheduler.total_steps)
             cfg.param_scheduler.total_steps = args.max_iters + extra
-    if args.val_interval is not None:
-        cfg.train_cfg.val_interval = args.val_interval
-        cfg.default_hooks.checkpoint.interval = args.val_interval
-    cfg.randomness = dict(seed=args.seed)
     if args.eval_only is not None:
         if not osp.isfile(args.eval_only):
             raise FileNotFoundError(

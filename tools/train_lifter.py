@@ -22,59 +22,34 @@ import time
 
 import numpy as np
 import torch
-from mmengine.config import DictAction
+
+from mmflowpose.utils.train_cli import add_train_args, load_train_config
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', help='training config file')
-    parser.add_argument('--work-dir', help='logs and Runner checkpoints; '
-                        'default work_dirs/<config name>')
-    parser.add_argument('--out', help='slim checkpoint to write (.pth)')
-    parser.add_argument('--max-iters', type=int, help='override max_iters')
-    parser.add_argument('--val-interval', type=int,
-                        help='override val_interval (and checkpoint interval)')
+    add_train_args(parser)
     parser.add_argument('--batch-size', type=int, help='override batch size')
     parser.add_argument('--data-root', help='override the mocap folder')
-    parser.add_argument('--threads', type=int, default=1,
-                        help='torch threads (default 1: shared machines)')
     parser.add_argument('--baseline-samples', type=int, default=4096,
                         help='training samples averaged for the mean pose')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        metavar='KEY=VALUE', help='config overrides')
     return parser.parse_args(argv)
 
 
 def build_config(args):
     """The config with the command-line overrides applied."""
-    from mmengine.config import Config
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file {args.config!r} not found')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.work_dir = args.work_dir or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_train_config(args)
     if args.max_iters is not None:
-        if args.max_iters < 1:
-            raise ValueError(f'--max-iters must be >= 1, got '
-                             f'{args.max_iters}')
-        cfg.train_cfg.max_iters = args.max_iters
         for sched in cfg.param_scheduler:
             if sched.get('type') == 'ExponentialLR':
                 sched['gamma'] = 0.1**(1.0 / args.max_iters)
             sched['end'] = args.max_iters
-    if args.val_interval is not None:
-        cfg.train_cfg.val_interval = args.val_interval
-        cfg.default_hooks.checkpoint.interval = args.val_interval
     if args.batch_size is not None:
         cfg.train_dataloader.batch_size = args.batch_size
     if args.data_root is not None:
         for loader in ('train_dataloader', 'val_dataloader',
                        'test_dataloader'):
             cfg[loader].dataset.data_root = args.data_root
-    cfg.randomness = dict(seed=args.seed)
     return cfg
 
 

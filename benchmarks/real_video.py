@@ -266,6 +266,11 @@ def main(argv=None) -> dict:
     }
     print('peak RSS vs the mean of the inputs: ' + ', '.join(
         f'{k} {100 * v:+.1f}%' for k, v in results['peak_rss_spread'].items()))
+    # the largest peak over the smallest: the inputs' worst pair
+    results['peak_rss_max_over_min'] = peak / min(v['peak_rss_mb']
+                                                  for v in mine)
+    print(f'peak RSS largest / smallest input: '
+          f'{results["peak_rss_max_over_min"]:.3f}')
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     tmp_out = args.out + '.tmp'
     with open(tmp_out, 'w') as file:

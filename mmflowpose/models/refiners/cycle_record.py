@@ -49,16 +49,17 @@ class CycleRecord:
     def pack(self, sample: ClipDataSample, clip) -> ClipDataSample:
         """A new sample: ``sample``'s fields (frames dropped), the
         detections as used (``clip``'s keypoints and scores) and the
-        stacked per-cycle predictions."""
+        stacked per-cycle predictions. Call once: the record's flows and
+        masks move into the stacks (its lists are emptied)."""
         out = sample.shallow_copy(drop=('frames', ))
         out.keypoints_2d = clip.keypoints_2d
         out.keypoint_scores = clip.keypoint_scores
         out.pred_pose3d = torch.stack(self.pose3d)
         out.pred_camera = torch.stack(self.camera)
         out.pred_keypoints_2d = torch.stack(self.keypoints_2d)
-        out.pred_sketch_mask = torch.stack(self.sketch_mask)
+        out.pred_sketch_mask = _stack_releasing(self.sketch_mask)
         if self.keep_flow:
-            out.pred_flow = torch.stack(self.flow)
+            out.pred_flow = _stack_releasing(self.flow)
         device = out.pred_pose3d.device
         out.pose_steps = torch.tensor(self.steps, dtype=torch.long,
                                       device=device)
@@ -66,3 +67,15 @@ class CycleRecord:
             out.flow_accepted = torch.tensor(self.accepted, device=device)
             out.flow_step_reasons = self.reasons
         return out
+
+
+def _stack_releasing(values: List[Tensor]) -> Tensor:
+    """``torch.stack(values)`` that drops each entry once it is copied
+    (``values`` is emptied), so a window's dense per-cycle flows and their
+    stack never all exist at once."""
+    out = values[0].new_empty((len(values), *values[0].shape))
+    for i in range(len(values)):
+        out[i] = values[i]
+        values[i] = None
+    values.clear()
+    return out

@@ -226,6 +226,8 @@ class FlowPoseRefiner(BaseModel):
             record.add_steps(sum(result['steps']),
                              None if step is None else step['accepted'],
                              None if step is None else step['reasons'])
+        # the working frames are done with: freed before the stacking
+        clip = clip._replace(frames=None)
         return record.pack(sample, clip)
 
     def forward(self, inputs, data_samples=None, mode: str = 'predict'):

@@ -53,3 +53,22 @@ def test_finetune_targets_are_the_box_of_the_whole_targets():
     assert torch.equal(targets[0], head.compose(flow, sketch, mask))
     assert finetune_targets(head, flows, sketch, torch.zeros_like(mask),
                             size, dict(margin=0.25)) is None
+
+
+def test_cycle_record_pack_stacks_and_lets_go_of_the_cycles():
+    from mmflowpose.models.refiners.clip_inputs import ClipInputs
+    from mmflowpose.models.refiners.cycle_record import CycleRecord
+    from mmflowpose.structures import ClipDataSample
+    record = CycleRecord(keep_flow=True)
+    flows = [torch.full((3, 2, 4, 5), float(c)) for c in range(3)]
+    masks = [torch.rand(3, 4, 5) > 0.5 for _ in range(3)]
+    for flow, mask in zip(flows, masks):
+        record.add(torch.zeros(4, 17, 3), torch.zeros(4, 3),
+                   torch.zeros(4, 17, 2), flow, mask)
+    clip = ClipInputs(None, torch.zeros(4, 17, 2), torch.ones(4, 17),
+                      torch.zeros(4, 17, 3), (4, 5), (4, 5), None)
+    out = record.pack(ClipDataSample(metainfo=dict(clip_id='c')), clip)
+    assert torch.equal(out.pred_flow, torch.stack(flows))
+    assert torch.equal(out.pred_sketch_mask, torch.stack(masks))
+    # the record no longer holds the per-cycle flows next to their stack
+    assert record.flow == [] and record.sketch_mask == []

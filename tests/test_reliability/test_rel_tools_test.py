@@ -15,48 +15,9 @@ import time
 
 import numpy as np
 import pytest
+from helpers import tools_test_config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-CONFIG = """
-_base_ = [
-    '{repo}/configs/_base_/default_runtime.py',
-    '{repo}/configs/_base_/models/flowpose_refiner.py',
-]
-model = dict(
-    num_cycles=1,
-    pose_estimators=[
-        dict(
-            type='MMPoseLifter',
-            config='mmpose::body_3d_keypoint/image_pose_lift/h36m/'
-            'image-pose-lift_tcn_8xb64-200e_h36m.py')
-    ],
-    flow_networks=[
-        dict(
-            config='mmflow::raft/raft_8xb2_100k_flyingchairs-368x496.py',
-            cfg_options=dict(model=dict(decoder=dict(iters=1))))
-    ],
-    pose_optimizer=dict(max_steps=3),
-    sketch_head=dict(square_size=3),
-    flow_finetuner=dict(passes=1, batch_size=4))
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    collate_fn=dict(type='mmflowpose.clip_collate'),
-    dataset=dict(
-        type='H36MClipDataset',
-        data_root='{data}',
-        ann_file='annotations/clips.npz',
-        camera_param_file='annotations/cameras.pkl',
-        data_prefix=dict(img='images/'),
-        clip_len=3,
-        pipeline=[dict(type='PackClipInputs')]))
-test_evaluator = [
-    dict(type='PerCycleMetric', metric=dict(type='MPJPEMetric')),
-]
-randomness = dict(seed=0)
-"""
 
 
 def _load_tool():
@@ -75,7 +36,7 @@ def setup(tmp_path_factory):
     write_h36m(clip, str(root / 'data'), action='Walk0', camera_id='c0',
                ann_name='clips')
     config = root / 'cfg.py'
-    config.write_text(CONFIG.format(repo=REPO, data=root / 'data'))
+    config.write_text(tools_test_config(REPO, root / 'data'))
     return root, str(config), _load_tool()
 
 

@@ -1,8 +1,11 @@
 """Window streaming: cut a frame stream into overlapping windows, refine
 each, and merge them back into one record per frame.
 
-Only the current window's frames (and the previous window's, until its
-frames are emitted) are held in memory, whatever the input's length.
+Only the current window's frames, stacked once, and copies of the
+previous window's overlap (frames and results, until they are emitted) are
+held in memory, whatever the input's length: the previous window and the
+decoded frames are released before a window is refined
+(``tests/test_apis/test_window_memory.py``).
 Refined 3D poses are blended linearly across the overlap; flows, sketches
 and pictures come from the window whose centre is nearer.
 """

@@ -93,3 +93,24 @@ def test_a_kept_record_keeps_only_its_own_window():
     assert refiner.alive[1] == (0, 1)
     assert int(records[0]['image'][0, 0, 0]) == 0
     assert int(records[6]['image'][0, 0, 0]) == 6
+
+
+def test_no_earlier_clip_alive_while_the_next_frames_are_decoded():
+    """The overlap is copied out of a window, so its whole stacked clip is
+    gone before the next window's frames are decoded and stacked."""
+    decoded = []
+    refiner = WatchingRefiner(decoded)
+    clips_alive = []
+
+    def source():
+        for t in range(7):
+            clips_alive.append(
+                sum(ref() is not None for ref in refiner.clips))
+            yield _frame(t, decoded, (24, 32))
+
+    stream = WindowStream(CountingEstimator(), refiner, window=4,
+                          overlap=1, timings=defaultdict(float))
+    ids = list(map(lambda r: r['frame_id'], stream(source())))
+    assert ids == list(range(7))
+    # frames 4-6 are decoded after the first window was refined
+    assert clips_alive == [0] * 7

@@ -7,6 +7,8 @@ the features of frame t are the same in both pairs: :func:`clip_flow`
 computes them once per frame and runs only the recurrent decoder per pair.
 The result equals pairwise :func:`flow_forward` (same normalisation,
 padding and output); other networks go through :func:`flow_forward`.
+Each chunk's flow is written into the output as it is decoded, so no list
+of the window's flows is held next to their concatenation.
 """
 import torch
 from torch import Tensor, nn
@@ -41,15 +43,15 @@ def clip_flow(net: nn.Module, frames: Tensor, batch_size: int = 4,
         Tensor: pair t is the flow from frame t to t+1, channel 0 = x.
     """
     num = frames.shape[0]
+    out = _FlowOutput(num - 1)
     if not shares_frame_features(net):
         # pairs i .. i + batch_size - 1 (never past the last pair)
-        return torch.cat([
-            flow_forward(net, frames[i:min(i + batch_size, num - 1)],
-                         frames[i + 1:min(i + 1 + batch_size, num)],
-                         channel_order)
-            for i in range(0, num - 1, batch_size)
-        ])
-    flows, held = [], None
+        for i in range(0, num - 1, batch_size):
+            out.put(flow_forward(net, frames[i:min(i + batch_size, num - 1)],
+                                 frames[i + 1:min(i + 1 + batch_size, num)],
+                                 channel_order))
+        return out.flows
+    held = None
     for i in range(0, num - 1, batch_size):
         j = min(i + batch_size, num - 1)
         # the same network input as flow_forward's: frames i .. j-1 in its
@@ -64,15 +66,28 @@ def clip_flow(net: nn.Module, frames: Tensor, batch_size: int = 4,
         feats = net.encoder(torch.cat([first, inputs[-1:, 3:]])
                             if short else first)
         if held is not None:
-            flows.append(_decode(net, *held, feats[:1]))
+            out.put(_decode(net, *held, feats[:1]))
         held = (first, feats, inputs.shape[-2:], pad)
         if short:
-            flows.append(_decode(net, first, feats[:-1], *held[2:],
-                                 feats[-1:]))
+            out.put(_decode(net, first, feats[:-1], *held[2:], feats[-1:]))
             held = None
         elif j == num - 1:
-            flows.append(_decode(net, *held, net.encoder(inputs[-1:, 3:])))
-    return torch.cat(flows)
+            out.put(_decode(net, *held, net.encoder(inputs[-1:, 3:])))
+    return out.flows
+
+
+class _FlowOutput:
+    """The (P, 2, H, W) flows of a clip, filled chunk by chunk in pair
+    order (allocated at the first chunk, whose size and dtype it takes)."""
+
+    def __init__(self, num_pairs: int) -> None:
+        self.num_pairs, self.filled, self.flows = num_pairs, 0, None
+
+    def put(self, flow: Tensor) -> None:
+        if self.flows is None:
+            self.flows = flow.new_empty((self.num_pairs, *flow.shape[1:]))
+        self.flows[self.filled:self.filled + len(flow)] = flow
+        self.filled += len(flow)
 
 
 def _decode(net: nn.Module, first: Tensor, feats: Tensor, size, pad,

@@ -46,3 +46,31 @@ def test_bgr_frames(raft):
     torch.testing.assert_close(
         clip_flow(raft, frames.flip(1), 2, channel_order='bgr'),
         clip_flow(raft, frames, 2))
+
+
+@pytest.mark.parametrize('shared', [True, False])
+def test_filled_in_place_equals_the_chunks(raft, shared):
+    """Each chunk is written into one output: the same numbers as the
+    concatenation of the chunks (pairs 0-1, 2-3, 4), either path."""
+    frames = clip(6, seed=2)
+    # train mode updates the running stats: the module's network is shared
+    state = {k: v.clone() for k, v in raft.state_dict().items()}
+    if not shared:
+        # train-mode batch norm: frames' features depend on their batch
+        raft.context.train()
+    try:
+        assert shares_frame_features(raft) == shared
+        flows = clip_flow(raft, frames, 2)
+        with torch.no_grad():
+            chunks = [flow_forward(raft, frames[i:min(i + 2, 5)],
+                                   frames[i + 1:min(i + 3, 6)])
+                      for i in range(0, 5, 2)]
+    finally:
+        raft.context.eval()
+        raft.load_state_dict(state)
+    assert flows.shape == (5, 2, 60, 90) and flows.is_contiguous()
+    if shared:
+        torch.testing.assert_close(flows, torch.cat(chunks), atol=1e-4,
+                                   rtol=0)
+    else:
+        assert torch.equal(flows, torch.cat(chunks))

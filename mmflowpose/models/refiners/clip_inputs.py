@@ -12,20 +12,22 @@ from torch import Tensor
 
 from mmflowpose.structures import ClipDataSample
 from ..utils.keypoint_fill import fill_missing_over_time
-from .working_resolution import resize_frames, working_size
+from .working_frames import WorkingFrames
+from .working_resolution import working_size
 
 
 class ClipInputs(NamedTuple):
     """One clip's inputs on the refiner's device.
 
-    ``frames`` (T, 3, h, w) float 0-255 at the working size ``work_size``;
+    ``frames`` (T, 3, h, w) float 0-255 at the working size ``work_size``
+    (:class:`WorkingFrames`, made from the clip's frames when read);
     ``keypoints_2d`` (T, J, 2) px and ``keypoint_scores`` (T, J) as used
     (missing joints filled over time, score 0); ``pose3d_init`` (T, J, 3)
     m root-relative; ``image_size`` the original (H, W); ``camera`` the
     intrinsics (dict of tensors) or None; ``pose_flow`` (P, 2, H, W) and
     ``sketch_keypoints`` (T, J, 2) the oracle inputs, or None.
     """
-    frames: Tensor
+    frames: WorkingFrames
     keypoints_2d: Tensor
     keypoint_scores: Tensor
     pose3d_init: Tensor
@@ -139,8 +141,9 @@ def prepare_clip(refiner, frames: Tensor,
         pose_init = estimate_pose(refiner.pose_estimators, kp, scores,
                                   image_size, sample.pose3d_init,
                                   detections)
-    with timer('resize', device):
-        work_frames = resize_frames(frames.to(device), work_size)
+    # resized when the flow or fine-tuning reads them (a few at a time),
+    # never held as a whole window
+    work_frames = WorkingFrames(frames, work_size, device)
     oracle = dict()
     if refiner.pose_flow == 'ground_truth':
         oracle['pose_flow'] = _on(_require(sample, 'gt_flow'), device)

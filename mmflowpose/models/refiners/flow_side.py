@@ -11,6 +11,7 @@ from torch import Tensor
 
 from ..flow_tuning import guarded_flow_step
 from .clip_flow import clip_flow
+from .working_frames import crop_frames, whole_frames
 from .working_resolution import person_box
 
 
@@ -43,7 +44,7 @@ def backward_flow(finetuners: Sequence, frames: Tensor) -> Tensor:
     """Averaged backward flow (P, 2, h, w) px (pair p: frame p+1 -> p)."""
     # the reversed clip's pairs are the backward pairs in reverse order
     # (each frame still encoded once)
-    flows = predict_flow(finetuners, frames.flip(0))
+    flows = predict_flow(finetuners, whole_frames(frames).flip(0))
     return torch.stack([f.flip(0) for f in flows]).mean(0)
 
 
@@ -105,9 +106,9 @@ def finetune_targets(sketch_head, flows: List[Tensor], sketch: Tensor,
 def finetune(finetuners: Sequence, frames: Tensor, box,
              targets: List[Tensor]) -> None:
     """Fine-tune each network on the ``box`` of (T, 3, h, w) working
-    ``frames`` towards its target of :func:`finetune_targets`."""
-    y0, y1, x0, x1 = box
-    part = frames[..., y0:y1, x0:x1]
+    ``frames`` (a tensor or :class:`WorkingFrames`) towards its target of
+    :func:`finetune_targets`."""
+    part = crop_frames(frames, box)
     for tuner, target in zip(finetuners, targets):
         with torch.enable_grad():
             tuner.finetune(part[:-1], part[1:], target)
@@ -134,6 +135,7 @@ def guarded_step(finetuners: Sequence, sketch_head, frames: Tensor,
         first network's gated sketch, ``accepted`` and ``reasons`` per
         network.
     """
+    frames = whole_frames(frames)
     box = (0, frames.shape[-2], 0, frames.shape[-1])
     if crop is not None:
         body = sketch_head.paint(joints[:-1], joints[1:],

@@ -13,7 +13,9 @@ in place from ``$MMFLOWPOSE_FIXTURES`` (default ``../shared/fixtures``):
 
 - ``posetrack``: PoseTrack18 ``000001_mpiinew_test``, 5 frames, 1280x720;
 - ``demo``: mmpose's ``demo.mp4``, 5 frames, 960x540;
-- ``demo_x4``: the same frames repeated 4 times (20 frames, a folder).
+- ``demo_x4``: the same frames repeated 4 times (20 frames, a folder);
+- ``demo_x8``: repeated 8 times (40 frames: three windows of 16), to show
+  the peak stays flat beyond one window (not run by default).
 
 Variants are demo flags: ``legacy`` is the setup before the working
 resolution (``--max-side 0 --finetune-on frame --finetune-pixels 0``: flow
@@ -67,18 +69,18 @@ def fixtures_root() -> str:
 
 
 def input_path(name: str, tmp: str, quick: bool) -> str:
-    """Path of an input; ``demo_x4`` and ``--quick`` inputs are written
-    to ``tmp`` as frame folders."""
+    """Path of an input; ``demo_x4``, ``demo_x8`` and ``--quick`` inputs
+    are written to ``tmp`` as frame folders."""
     root = fixtures_root()
     video = osp.join(root, 'mmpose', 'demo', 'demo.mp4')
     if name == 'posetrack':
         path = osp.join(root, 'mmpose', 'posetrack18', 'videos',
                         '000001_mpiinew_test')
-    elif name in ('demo', 'demo_x4'):
+    elif name in ('demo', 'demo_x4', 'demo_x8'):
         path = video
     else:
-        raise SystemExit(f'unknown input {name!r}; choose posetrack, demo '
-                         'or demo_x4')
+        raise SystemExit(f'unknown input {name!r}; choose posetrack, demo, '
+                         'demo_x4 or demo_x8')
     if not osp.exists(path):
         raise SystemExit(f'input {name}: {path} is missing (set '
                          'MMFLOWPOSE_FIXTURES to the shared fixtures)')
@@ -102,7 +104,7 @@ def input_path(name: str, tmp: str, quick: bool) -> str:
         frames = [cv2.resize(f, (f.shape[1] // 2, f.shape[0] // 2),
                              interpolation=cv2.INTER_AREA)
                   for f in frames[:3]]
-    repeats = 4 if name == 'demo_x4' else 1
+    repeats = dict(demo_x4=4, demo_x8=8).get(name, 1)
     for i in range(repeats * len(frames)):
         cv2.imwrite(osp.join(folder, f'{i:06d}.png'), frames[i % len(frames)])
     return folder

@@ -345,9 +345,9 @@ class FlowFinetuner(nn.Module):
         # everything on the network's device, the shuffling included
         device = next(self.net.parameters()).device
         size = fit_size(height, width, self.max_pixels)
-        frame1, frame2, target, weight, mask = fit_pairs(
-            size, *(None if x is None else x.to(device)
-                    for x in (frame1, frame2, target, weight, mask)))
+        frame1, frame2, target, weight, mask = (
+            None if x is None else x.to(device)
+            for x in (frame1, frame2, target, weight, mask))
         per_pass = pairs_per_pass(*size, self.max_pixels) or self.batch_size
         gen = torch.Generator(device).manual_seed(self.seed)
         losses, steps = [], 0
@@ -355,13 +355,16 @@ class FlowFinetuner(nn.Module):
         try:
             for _ in range(self.passes):
                 order = torch.randperm(num, generator=gen, device=device)
-                total = target.new_zeros(())
+                total = torch.zeros((), device=device)
                 for start in range(0, num, self.batch_size):
                     idx = order[start:start + self.batch_size]
-                    total = total + self._step(
-                        frame1[idx], frame2[idx], target[idx],
+                    # resized per step (each pair on its own: the same
+                    # numbers as resizing all), so a window's length does
+                    # not add resized copies of all its pairs
+                    total = total + self._step(*fit_pairs(
+                        size, frame1[idx], frame2[idx], target[idx],
                         None if weight is None else weight[idx],
-                        None if mask is None else mask[idx],
+                        None if mask is None else mask[idx]),
                         per_pass) * len(idx)
                     steps += 1
                 losses.append(float(total) / num)  # one read per pass

@@ -11,7 +11,8 @@ budget of ``max_pixels`` per pass bounds it instead:
   the whole step's normalisers, so the step is the same as one pass over
   all its pairs: :func:`loss_totals`);
 - pairs larger than the budget on their own are resized to fit
-  (:func:`fit_pairs`, flow values scaled with the image).
+  (:func:`fit_pairs`, flow values scaled with the image), one step's pairs
+  at a time, so the resized copies do not grow with the number of pairs.
 """
 import math
 from typing import Optional, Tuple

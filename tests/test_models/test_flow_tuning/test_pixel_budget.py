@@ -101,6 +101,26 @@ def test_pairs_over_the_budget_are_resized_and_still_learn():
         FlowFinetuner(raft(), max_pixels=64 * 32)
 
 
+def test_pairs_resized_per_step_make_the_same_steps():
+    """Resizing each step's pairs (the budget's memory does not follow the
+    number of pairs) trains the same weights as resizing all pairs first."""
+    f1, f2, target, mask = pairs(n=5, size=(96, 144))
+    weight = torch.rand(5, 1, 96, 144, generator=torch.Generator()
+                        .manual_seed(2))
+    kwargs = dict(passes=2, batch_size=2, max_pixels=64 * 96)
+    per_step = FlowFinetuner(raft(), **kwargs)
+    log = per_step.finetune(f1, f2, target, weight=weight, mask=mask)
+    assert log['pair_size'] == (64, 96)
+    # the pairs resized all at once: within the budget, trained as they are
+    at_once = FlowFinetuner(raft(), **kwargs)
+    resized = fit_pairs((64, 96), f1, f2, target, weight, mask)
+    log_at_once = at_once.finetune(resized[0], resized[1], resized[2],
+                                   weight=resized[3], mask=resized[4])
+    assert log['losses'] == log_at_once['losses']
+    for a, b in zip(per_step.net.parameters(), at_once.net.parameters()):
+        assert torch.equal(a, b)
+
+
 def test_forward_chunk_follows_the_budget():
     """Inference forwards (a window's flow) run in chunks of at most the
     budget's pairs, never more than batch_size."""

@@ -465,12 +465,18 @@ def notes(results):
             f"best smoother {fmt(best_acc)}.")
         zero, gtf = p['zero_flow_mpjpe'], p['gt_flow_mpjpe']
         net = p['refined_mpjpe']
-        share = (zero - net) / (zero - gtf) if zero != gtf else float('nan')
+        if gtf < zero:
+            share = (f'the network recovers '
+                     f'{fmt(100 * (zero - net) / (zero - gtf), 0)}% of the '
+                     'GT-flow gain over zero flow.')
+        else:
+            # a share of a loss is not a recovered gain
+            share = ('GT flow is not better than zero flow here, so no '
+                     'share of a gain is defined.')
         out.append(
             f"{name}: flow share (noise-aware): zero flow {fmt(zero)}, "
             f"network {fmt(net)} ({fmt(100 * (zero - net) / zero, 1)}% "
             f"below zero flow), GT flow {fmt(gtf)}, DIS "
             f"{fmt(p['dis_flow_mpjpe'])}, no L_opt {fmt(p['no_opt_mpjpe'])}"
-            f"; the network recovers {fmt(100 * share, 0)}% of the "
-            'GT-flow gain over zero flow.')
+            f'; {share}')
     return out

@@ -72,15 +72,14 @@ class FlowFinetuner(nn.Module):
             memory does not follow the crop size. Defaults to None (one
             pass per step, no resizing).
         loss (dict, optional): a loss from mmflow's MODELS registry
-            instead of the smooth-L1 above, e.g. ``dict(type='SequenceLoss',
-            gamma=0.8)`` (L1 over all RAFT iterations, mean over all
-            pixels). It gets every prediction, the target and
-            ``weight`` as its binary ``valid`` mask; a sketch ``mask`` makes
-            no second term (its target off the sketch is the network's own
-            flow, so those pixels hold the background). ``beta``,
-            ``distill_*`` and ``sequence_gamma`` do not apply. Defaults to
-            None (the smooth-L1: at the same steps it brought the flow
-            closer to the sketch, ``docs/en/data_flow.md``).
+            instead, e.g. ``dict(type='SequenceLoss', gamma=0.8)`` (L1 over
+            all RAFT iterations, mean over all pixels), called with every
+            prediction, the target and ``weight`` as its ``valid`` mask (a
+            sketch ``mask`` adds no second term: off the sketch the target
+            is the network's own flow; ``beta``, ``distill_*`` and
+            ``sequence_gamma`` do not apply). Defaults to None: the
+            smooth-L1, closer to the sketch in the same steps
+            (``docs/en/data_flow.md``).
         optim_wrapper (dict, optional): mmengine ``OptimWrapper`` config
             with its ``optimizer`` (built from the OPTIMIZERS registry over
             :meth:`trainable_parameters`). Defaults to None

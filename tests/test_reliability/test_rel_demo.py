@@ -142,8 +142,10 @@ def test_interrupted_demo_keeps_previous_results(tmp_path):
     before = _previous_results(out)
     process = subprocess.Popen(
         [
+            # many cycles: a run far longer than the wait below, so the
+            # signal lands inside it however fast refinement gets
             sys.executable, 'demo/flowpose_demo.py', '--offline',
-            '--num-frames', '4', '--out-dir',
+            '--num-frames', '4', '--num-cycles', '100', '--out-dir',
             str(out)
         ],
         cwd=REPO,

@@ -51,12 +51,23 @@ class FlowPadding(NamedTuple):
 
 def _test_pipelines(cfg) -> list:
     """The config's test-time pipelines: the test dataloader's dataset
-    (or each of a concatenation's), then the ``test_pipeline`` variable."""
-    pipelines = []
-    dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
-    for part in [dataset] + list(dataset.get('datasets', [])):
-        if part.get('pipeline'):
-            pipelines.append(part['pipeline'])
+    (or each of a concatenation's), then the ``test_pipeline`` variable.
+
+    mmflow's Sintel configs give a list of test dataloaders (clean and
+    final pass); every one of them is read.
+    """
+    loaders = cfg.get('test_dataloader') or []
+    if not isinstance(loaders, (list, tuple)):
+        loaders = [loaders]
+    parts = []
+    for loader in loaders:
+        dataset = loader.get('dataset') if isinstance(loader, dict) else None
+        if isinstance(dataset, dict):
+            parts += [dataset] + list(dataset.get('datasets') or [])
+    pipelines = [
+        part['pipeline'] for part in parts
+        if isinstance(part, dict) and part.get('pipeline')
+    ]
     if cfg.get('test_pipeline'):
         pipelines.append(cfg['test_pipeline'])
     return pipelines

@@ -136,3 +136,24 @@ def test_size_mismatch(raft):
         flow_forward(raft, f1, torch.zeros(1, 3, 64, 88))
     with pytest.raises(ValueError, match='frame1'):
         flow_forward(raft, f1[:, :1], f1[:, :1])
+
+
+def test_test_pipelines_of_a_dataloader_list():
+    """mmflow's mixed/Sintel configs give a list of test dataloaders (clean
+    and final pass); each one's pipeline is read, and a non-dict entry is
+    skipped instead of failing."""
+    from mmengine.config import Config
+
+    from mmflowpose.models.flow_tuning.flow_forward import _test_pipelines
+    pad = dict(type='InputPad', exponent=4)
+    cfg = Config(
+        dict(test_dataloader=[
+            dict(dataset=dict(pipeline=[pad])),
+            dict(dataset=dict(
+                type='ConcatDataset',
+                datasets=[dict(pipeline=[dict(type='InputResize')])])),
+            'not a loader',
+        ]))
+    types = [[t['type'] for t in p] for p in _test_pipelines(cfg)]
+    assert types == [['InputPad'], ['InputResize']]
+    assert _test_pipelines(Config(dict(test_dataloader=None))) == []

@@ -116,3 +116,18 @@ def tools_test_config(repo: str,
         max_steps=max_steps,
         clip_len=clip_len,
         flow_metric=_FLOW_METRIC if flow_metric else '')
+
+
+def default_signals() -> None:
+    """``preexec_fn`` for a child that a test interrupts: SIGINT and SIGTERM
+    unblocked and at their default disposition, as in a user's shell.
+
+    A child inherits its parent's signal mask and ignored signals across
+    ``exec``; a library loaded earlier in the pytest process may have
+    changed them, and the child would then never see the test's signal.
+    """
+    import signal
+    signals = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
+    for signum in signals:
+        signal.signal(signum, signal.SIG_DFL)

@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 import pytest
+from helpers import default_signals
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -152,7 +153,8 @@ def test_interrupted_demo_keeps_previous_results(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        env=dict(os.environ, OMP_NUM_THREADS='1'))
+        env=dict(os.environ, OMP_NUM_THREADS='1'),
+        preexec_fn=default_signals)
     deadline = time.time() + 300
     while not any(n.startswith('.flowpose-run-') for n in os.listdir(out)):
         assert process.poll() is None, process.stderr.read()[-2000:]

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 import pytest
-from helpers import tools_test_config
+from helpers import default_signals, tools_test_config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -252,7 +252,8 @@ def test_interrupted_runs_leave_previous_results(setup, tmp_path):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
-            env=dict(os.environ, OMP_NUM_THREADS='1'))
+            env=dict(os.environ, OMP_NUM_THREADS='1'),
+            preexec_fn=default_signals)
         runs[signum] = (work, before, process)
     for signum, (work, before, process) in runs.items():
         _wait_for_stage(work, process)

@@ -24,12 +24,17 @@ and fine-tuning on whole full-size frames, no pixel budget; run on
 input takes 8 minutes), ``default`` the demo's defaults; ``max384``,
 ``passes0``, ``cycles0`` and ``iters4`` are the cost caps of
 docs/en/demo.md; ``window5`` (windows of 5 frames, overlap 1) compares
-inputs of different lengths at one window size.
+inputs of different lengths at one window size; ``keep_heap`` is the
+default without returning the heap's free pages to the system between
+stages and windows (``FlowPoseInferencer(release_heap=False)``, the setup
+before ``malloc_trim``).
 
 Printed per run: seconds per frame by stage (wall), CPU seconds per frame
 (user + system of the whole process: less sensitive than wall time to
 other jobs on a shared machine), peak RSS, and the mean change of the
-refined 3D joints from the initial estimate (mm). Results go to
+refined 3D joints from the initial estimate (mm); the JSON also has a
+SHA-1 of the refined joints' bytes (``pose3d_sha1``: equal across
+variants that must not change results). Results go to
 ``benchmarks/results/real_video.json``. The last line is
 ``peak_rss_mb=<n> s_per_frame=<x>``: the largest peak of the ``default``
 variant over the inputs and its wall seconds per frame on ``demo``.
@@ -55,7 +60,10 @@ VARIANTS = dict(
     cycles0=['--num-cycles', '0'],
     iters4=['--flow-iters', '4'],
     window5=['--window', '5', '--overlap', '1'],
+    keep_heap=[],
 )
+# variants that differ in an inferencer argument, not a demo flag
+INFERENCER_KWARGS = dict(keep_heap=dict(release_heap=False))
 LEGACY_MAX_PIXELS = 960 * 540
 # the legacy path runs on the 5-frame demo only: 12 s/frame and 10 GB
 # there, twice that on the 20-frame input, which adds nothing to the
@@ -133,15 +141,17 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def worker(path: str, flags: list, threads: int, out_json: str) -> None:
+def worker(path: str, variant: str, threads: int, out_json: str) -> None:
     """One run in this process; writes its numbers to ``out_json``."""
+    import hashlib
+
     import numpy as np
     import torch
     torch.set_num_threads(threads)
     demo = load_demo()
     with tempfile.TemporaryDirectory() as out_dir:
         args = demo.parse_args([path, '--offline', '--out-dir', out_dir] +
-                               flags)
+                               VARIANTS[variant])
         import mmflowpose
         from mmflowpose.apis.log_noise import QuietThirdParty
         with QuietThirdParty():
@@ -152,7 +162,8 @@ def worker(path: str, flags: list, threads: int, out_json: str) -> None:
                 raise SystemExit(reason)
             inferencer = FlowPoseInferencer(
                 refine_cfg=refine_cfg, window=args.window,
-                overlap=args.overlap, device=args.device)
+                overlap=args.overlap, device=args.device,
+                **INFERENCER_KWARGS.get(variant, {}))
             cpu, tic = cpu_seconds(), time.perf_counter()
             result = inferencer(path, out_dir=out_dir, channel_order='rgb')
             wall, cpu = time.perf_counter() - tic, cpu_seconds() - cpu
@@ -163,6 +174,8 @@ def worker(path: str, flags: list, threads: int, out_json: str) -> None:
         for r, u in zip(result['predictions'],
                         result['predictions_unrefined']) if r and u
     ]
+    refined = np.asarray([r[0]['keypoints'] if r else np.full((17, 3), np.nan)
+                          for r in result['predictions']], np.float64)
     with open(out_json, 'w') as file:
         json.dump(
             dict(
@@ -173,7 +186,9 @@ def worker(path: str, flags: list, threads: int, out_json: str) -> None:
                         for k, v in result['timings'].items()},
                 peak_rss_mb=result['peak_memory_mb']['rss'],
                 refine_change_mm=1000 * float(np.mean(changes))
-                if changes else None), file)
+                if changes else None,
+                pose3d_sha1=hashlib.sha1(refined.tobytes()).hexdigest()),
+            file)
 
 
 def run(name: str, path: str, variant: str, threads: int) -> dict:
@@ -212,7 +227,7 @@ def main(argv=None) -> dict:
     parser.add_argument('--json', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        worker(args.worker, VARIANTS[args.variant], args.threads, args.json)
+        worker(args.worker, args.variant, args.threads, args.json)
         return {}
     results = dict(threads=args.threads, quick=args.quick, runs={},
                    skipped={})

@@ -8,6 +8,12 @@ decoded frames are released before a window is refined
 (``tests/test_apis/test_window_memory.py``).
 Refined 3D poses are blended linearly across the overlap; flows, sketches
 and pictures come from the window whose centre is nearer.
+
+After each refiner stage and each released window the allocator's free
+pages go back to the system (:func:`release_free_heap`): a window's
+transients (correlation volumes, fine-tuning's graph) leave holes in the
+heap that would otherwise stay resident while the next stage and window
+run (``docs/en/demo.md``, Cost).
 """
 import math
 import time
@@ -18,6 +24,7 @@ import numpy as np
 from mmengine.logging import print_log
 
 from mmflowpose.models.pose_estimators import NUM_JOINTS, empty_estimate
+from mmflowpose.utils.memory import release_free_heap
 from .refiner_arrays import refine_arrays
 
 # the per-frame fields of a refiner result the records read
@@ -136,13 +143,31 @@ class WindowStream:
         overlap (int): frames shared by consecutive windows.
         timings (dict): seconds per stage, accumulated here.
         progress (RefineProgress, optional): per-window log.
+        release_heap (bool): give the heap's free pages back to the
+            system after each refiner stage and each window (glibc only;
+            a few ms each, results unchanged). Defaults to True.
     """
 
     def __init__(self, estimator, refiner, window: int, overlap: int,
-                 timings: Dict, progress: Optional[RefineProgress] = None):
+                 timings: Dict, progress: Optional[RefineProgress] = None,
+                 release_heap: bool = True):
         self.estimator, self.refiner = estimator, refiner
         self.window, self.overlap = window, overlap
         self.timings, self.progress = timings, progress
+        self.release_heap = release_heap
+
+    def _release(self) -> None:
+        if self.release_heap:
+            release_free_heap()
+
+    def _stage_event(self, name: str, event: str) -> None:
+        """``StageTimer`` callback: the progress log, and the heap's free
+        pages released when a stage ends (its transients are freed then,
+        before the next stage allocates its own)."""
+        if self.progress is not None:
+            self.progress.stage(name, event)
+        if event == 'end':
+            self._release()
 
     def _clock(self, key: str, tic: float) -> None:
         self.timings[key] += time.perf_counter() - tic
@@ -199,8 +224,8 @@ class WindowStream:
         if self.refiner is None or not np.any(estimate['keypoint_scores'] > 0):
             return None
         timer = getattr(self.refiner, 'timer', None)
-        if timer is not None and self.progress is not None:
-            timer.callback = self.progress.stage
+        if timer is not None:
+            timer.callback = self._stage_event
         tic = time.perf_counter()
         result = refine_arrays(
             self.refiner, clip, estimate['keypoints_2d'].astype(np.float32),
@@ -217,6 +242,8 @@ class WindowStream:
             for k, v in dict(result).items()
         }
         check_result(result, len(clip), clip.shape[1:3])
+        # the refiner's tensors are gone now (host copies above)
+        self._release()
         return result
 
     def __call__(self, frames_iter: Iterator) -> Iterator[Dict]:
@@ -259,6 +286,7 @@ class WindowStream:
             # release this window before the next is read and refined: its
             # overlap lives on in ``pending`` (copies), the rest is done
             del window, clip, estimate, result
+            self._release()
         if pending is not None:
             p_start, p_clip, p_est, p_res = pending
             for t in range(emitted, p_start + len(p_clip)):

@@ -32,6 +32,9 @@ FIELDS: Dict[str, Tuple[str, Dict[int, int]]] = dict(
     human_mask=('(T, H, W) bool person pixels', {}),
     gt_joint_flow=('(P, J, 2) px motion of frame t\'s joints', {2: 2}),
     gt_joint_flow_valid=('(P, J) bool', {}),
+    # the label step's output (FlowPoseRefiner(label_tracking=...))
+    labels_mirrored=('(T, ) bool frames whose left/right names the flow '
+                     'exchanged', {}),
     # per-cycle predictions
     pred_pose3d=('(C+1, T, J, 3) m root-relative', {3: 3}),
     pred_keypoints_2d=('(C+1, T, J, 2) px projections', {3: 2}),

@@ -25,7 +25,9 @@ class ClipInputs(NamedTuple):
     (missing joints filled over time, score 0); ``pose3d_init`` (T, J, 3)
     m root-relative; ``image_size`` the original (H, W); ``camera`` the
     intrinsics (dict of tensors) or None; ``pose_flow`` (P, 2, H, W) and
-    ``sketch_keypoints`` (T, J, 2) the oracle inputs, or None.
+    ``sketch_keypoints`` (T, J, 2) the oracle inputs, or None;
+    ``labels_mirrored`` (T,) bool the frames the label step relabelled
+    (``label_step.py``), or None.
     """
     frames: WorkingFrames
     keypoints_2d: Tensor
@@ -36,6 +38,7 @@ class ClipInputs(NamedTuple):
     camera: Optional[dict]
     pose_flow: Optional[Tensor] = None
     sketch_keypoints: Optional[Tensor] = None
+    labels_mirrored: Optional[Tensor] = None
 
 
 def _on(value: Tensor, device) -> Tensor:

@@ -54,6 +54,8 @@ class CycleRecord:
         out = sample.shallow_copy(drop=('frames', ))
         out.keypoints_2d = clip.keypoints_2d
         out.keypoint_scores = clip.keypoint_scores
+        if clip.labels_mirrored is not None:
+            out.labels_mirrored = clip.labels_mirrored
         out.pred_pose3d = torch.stack(self.pose3d)
         out.pred_camera = torch.stack(self.camera)
         out.pred_keypoints_2d = torch.stack(self.keypoints_2d)

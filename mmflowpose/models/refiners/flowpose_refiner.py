@@ -27,6 +27,7 @@ from .clip_inputs import ClipInputs, check_packed, prepare_clip
 from .cycle_record import CycleRecord
 from .flow_side import (backward_flow, finetune, finetune_targets,
                         guarded_step, predict_flow, sketch_pairs)
+from .label_step import check_label_tracking, relabel_clip
 from .pose_step import camera_values, optimize_pose, project_result
 from .stage_timer import StageTimer
 from .working_resolution import resize_flow, resize_mask, scale_points
@@ -81,6 +82,12 @@ class FlowPoseRefiner(BaseModel):
             plus ``guard`` (:class:`FlowGuard` arguments or None); each
             cycle's flow step is then guarded and records
             ``flow_accepted``. Defaults to None (the paper's step).
+        label_tracking (dict, optional): before the first pose step,
+            carry the detections' left/right names along the pretrained
+            flow and lift them again (``label_step.py``; arguments of
+            :func:`track_left_right`: ``sigma``, ``mirror_prior``,
+            ``horizon``; ``dict()`` takes the defaults). Needs lifters as
+            ``pose_estimators``. Defaults to None (the paper: off).
         data_preprocessor (dict, optional): see ``BaseModel``.
         init_cfg (dict, optional): see ``BaseModel``.
     """
@@ -103,6 +110,7 @@ class FlowPoseRefiner(BaseModel):
                  anchor_anneal: float = 1.0,
                  backward_flow: bool = False,
                  flow_step: Optional[dict] = None,
+                 label_tracking: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
@@ -125,6 +133,8 @@ class FlowPoseRefiner(BaseModel):
             flow_networks, flow_finetuner)
         self.pose_estimators, self.frame_estimators = build_estimators(
             pose_estimators, self.skeleton)
+        self.label_tracking = check_label_tracking(
+            label_tracking, self.pose_estimators, self.frame_estimators)
         self.sketch_head = MODELS.build(sketch_head)
         self.pose_optimizer = MODELS.build(pose_optimizer)
 
@@ -171,6 +181,9 @@ class FlowPoseRefiner(BaseModel):
         for tuner in self.finetuners:
             tuner.restore()  # every clip starts from the pretrained nets
         flows, flow_work, current, backward = self._flows(clip.frames, size)
+        if self.label_tracking is not None:
+            with timer('labels', device):
+                clip, _ = relabel_clip(self, clip, flow_work)
         record, pose_init = CycleRecord(self.keep_dense_flow), clip.pose3d_init
         record.add(pose_init, pose_init.new_zeros(len(pose_init), 3),
                    clip.keypoints_2d, current,

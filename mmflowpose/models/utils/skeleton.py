@@ -27,10 +27,23 @@ class Skeleton:
         name (str): dataset name from the metainfo (e.g. ``'h36m'``).
         joint_names (tuple[str]): J names, index = joint id.
         bones (tuple[tuple[int, int]]): E (parent, child) joint-id pairs.
+        flip_indices (tuple[int]): J ids, the joint each joint becomes when
+            left and right are exchanged (the metainfo's, else identity).
     """
     name: str
     joint_names: Tuple[str, ...]
     bones: Tuple[Tuple[int, int], ...]
+    flip_indices: Tuple[int, ...] = ()
+
+    def __post_init__(self):
+        if not self.flip_indices:
+            object.__setattr__(self, 'flip_indices',
+                               tuple(range(len(self.joint_names))))
+        if sorted(self.flip_indices) != list(range(len(self.joint_names))):
+            raise ValueError(
+                f'skeleton {self.name!r}: flip_indices must be a '
+                f'permutation of the {len(self.joint_names)} joint ids, got '
+                f'{list(self.flip_indices)}')
 
     @property
     def num_joints(self) -> int:
@@ -89,7 +102,9 @@ def load_skeleton(metainfo: Union[str, Dict] = 'h36m') -> Skeleton:
     id2name = metainfo['keypoint_id2name']
     names = tuple(id2name[i] for i in range(len(id2name)))
     bones = tuple((int(a), int(b)) for a, b in metainfo['skeleton_links'])
+    flip = tuple(int(i) for i in metainfo.get('flip_indices') or ())
     return Skeleton(
         name=str(metainfo.get('dataset_name', 'custom')),
         joint_names=names,
-        bones=bones)
+        bones=bones,
+        flip_indices=flip)

@@ -172,3 +172,35 @@ def test_perspective_camera_uses_clip_intrinsics(clip):
     no_camera.set_metainfo(dict(camera={}))
     with pytest.raises(ValueError, match='needs the clip.s camera'):
         run(refiner, clip, no_camera)
+
+
+def test_label_step_undoes_mirrored_detections_and_lifts_again(clip):
+    from mmflowpose.models.utils.label_tracking import apply_mirror
+    from mmflowpose.models.utils.skeleton import load_skeleton
+    lifter = dict(
+        type='MMPoseLifter',
+        config='mmpose::body_3d_keypoint/image_pose_lift/h36m/'
+        'image-pose-lift_tcn_8xb64-200e_h36m.py')
+    refiner = build_refiner(
+        num_cycles=1, pose_flow='ground_truth', pose_estimators=[lifter],
+        label_tracking=dict(), pose_optimizer=dict(type='PoseOptimizer',
+                                                   max_steps=2))
+    sample = clip['data_samples'].shallow_copy()
+    truth = torch.tensor([0, 0, 0, 1, 1, 1, 0, 0], dtype=torch.bool)
+    flip = load_skeleton('h36m').flip_indices
+    # a detector that took a back view for a front view in frames 3-5
+    sample.keypoints_2d = apply_mirror(sample.gt_keypoints_2d, truth, flip)
+    sample.keypoint_scores = torch.ones(8, 17)
+    output = run(refiner, clip, sample)
+    assert output.labels_mirrored.tolist() == truth.tolist()
+    assert torch.allclose(output.keypoints_2d, sample.gt_keypoints_2d)
+    # the initial pose is the lifter's on the relabelled detections
+    lifted = torch.as_tensor(refiner.pose_estimators[0](
+        sample.gt_keypoints_2d.numpy(), torch.ones(8, 17).numpy(),
+        tuple(clip['inputs'].shape[2:])))
+    assert torch.allclose(output.pred_pose3d[0], lifted - lifted[:, :1],
+                          atol=1e-5)
+    with pytest.raises(ValueError, match='needs pose_estimators made of'):
+        build_refiner(label_tracking=dict())
+    with pytest.raises(ValueError, match='unknown keys'):
+        build_refiner(pose_estimators=[lifter], label_tracking=dict(sig=1))

@@ -21,7 +21,17 @@ ROWS = [
     ('paper, network flow', 'paper/network'),
     ('paper, zero flow', 'paper/zero'),
     ('paper, GT flow', 'paper/gt'),
+    ('label step only (network flow), lifted', 'labels/network'),
+    ('label step only (zero flow), lifted', 'labels/zero'),
+    ('label step only (GT flow), lifted', 'labels/gt'),
+    ('label step only (DIS flow), lifted', 'labels/dis'),
+    ('gaussian after the label step (network flow)',
+     'baseline_labels/gaussian'),
+    ('savgol after the label step (network flow)', 'baseline_labels/savgol'),
+    ('one_euro after the label step (network flow)',
+     'baseline_labels/one_euro'),
     ('noise-aware, network flow', 'aware/network/cycle{n}'),
+    ('noise-aware, network flow, no label step', 'aware/no_labels/cycle{n}'),
     ('noise-aware, zero flow', 'aware/zero/cycle{n}'),
     ('noise-aware, GT flow', 'aware/gt/cycle{n}'),
     ('noise-aware, GT flow without its occlusion mask',
@@ -68,7 +78,9 @@ def summarize(setup, settings, headline_ablation):
         static_floor_mpjpe=row('static_floor')['mpjpe'],
         static_floor_p_mpjpe=row('static_floor')['p_mpjpe'],
         default_floor_mpjpe=row('aware_no_floor/network')['mpjpe'],
-        gt_flow_default_floor_mpjpe=row('aware_no_floor/gt')['mpjpe'])
+        gt_flow_default_floor_mpjpe=row('aware_no_floor/gt')['mpjpe'],
+        no_label_step_mpjpe=row('aware/no_labels/cycle{n}')['mpjpe'],
+        label_step_mpjpe=row('labels/network')['mpjpe'])
     baselines = {
         b: dict(row(f'baseline/{b}'), **setup.chosen[b])
         for b in setup.smoothers
@@ -90,8 +102,21 @@ def summarize(setup, settings, headline_ablation):
     cycles = {
         v: [dict(cycle=c, **row(f'aware/{v}/cycle{c}'))
             for c in range(n + 1)]
-        for v, _, _ in AWARE_BATCH
+        for v, *_ in AWARE_BATCH
     }
+    labels = None
+    if setup.labels is not None:
+        labels = dict(
+            settings=setup.labels,
+            truth_mirrored=sums.mean('labels/truth_mirrored'),
+            flows={
+                f: dict(row(f'labels/{f}'),
+                        mirrored=sums.mean(f'labels/{f}/mirrored'),
+                        agree=sums.mean(f'labels/{f}/agree'))
+                for f in ('network', 'zero', 'gt', 'dis')
+            },
+            baselines={b: row(f'baseline_labels/{b}')
+                       for b in setup.smoothers})
     motion = {
         k: sums.mean(f'motion/{k}')
         for k in ('network', 'dis', 'zero', 'detections',
@@ -106,6 +131,7 @@ def summarize(setup, settings, headline_ablation):
         description=setup.description,
         pose=pose,
         rows=rows,
+        label_step=labels,
         baselines=baselines,
         cycles=cycles,
         joint_motion_px=motion,
@@ -212,6 +238,7 @@ def markdown(results):
             lines.append(f"| {label} | {fmt(row['mpjpe'])} | "
                          f"{fmt(row['p_mpjpe'])} | {fmt(row['accel'])} |")
         lines.append('')
+        lines += label_step_lines(res.get('label_step'))
         loop = res['baselines'].get('per_frame_loop')
         if loop:
             same = loop['paper_same_clips']
@@ -350,6 +377,26 @@ def plots(results, out_dir):
     plt.close(fig)
 
 
+def label_step_lines(step):
+    """Markdown of a setup's label step (``results[...]['label_step']``)."""
+    if not step:
+        return []
+    cfg = ', '.join(f'{k}={v}' for k, v in step['settings'].items())
+    lines = [
+        f'Label step ({cfg}): the detections\' left/right names carried '
+        'along each flow, then lifted again. The ground truth mirrors '
+        f"{fmt(100 * step['truth_mirrored'], 1)}% of the frames "
+        '(DIAGNOSTIC: the labelling closer to the true projections).', '',
+        '| flow | frames mirrored | agree with the truth | MPJPE | '
+        'P-MPJPE | Accel |', '|---|---|---|---|---|---|'
+    ]
+    for name, row in step['flows'].items():
+        lines.append(f"| {name} | {fmt(100 * row['mirrored'], 1)}% | "
+                     f"{fmt(100 * row['agree'], 1)}% | {fmt(row['mpjpe'])} "
+                     f"| {fmt(row['p_mpjpe'])} | {fmt(row['accel'])} |")
+    return lines + ['']
+
+
 def flow_step_lines(flow):
     """Markdown of the flow step's EPE before/after (results['flow'])."""
     step = flow.get('step')
@@ -479,4 +526,13 @@ def notes(results):
             f"below zero flow), GT flow {fmt(gtf)}, DIS "
             f"{fmt(p['dis_flow_mpjpe'])}, no L_opt {fmt(p['no_opt_mpjpe'])}"
             f'; {share}')
+        step = res.get('label_step')
+        if step:
+            rows = step['flows']
+            out.append(
+                f"{name}: label step alone (lifted, no pose step): network "
+                f"flow {fmt(rows['network']['mpjpe'])}, zero flow "
+                f"{fmt(rows['zero']['mpjpe'])}, GT flow "
+                f"{fmt(rows['gt']['mpjpe'])}, DIS {fmt(rows['dis']['mpjpe'])}"
+                f"; noise-aware without it {fmt(p['no_label_step_mpjpe'])}.")
     return out

@@ -106,6 +106,10 @@ class Setup:
         self.name, self.estimator = name, estimator
         self.description, self.detector = description, detector
         self.flow_floor = flow_floor
+        # the label step needs a lifter to lift the relabelled detections
+        labels = settings.get('label_tracking')
+        self.labels = None if estimator is None or labels is None else \
+            dict(labels)
         val = [(initial_pose(estimator, it['data_samples'], detector),
                 np.asarray(it['data_samples']['gt_pose3d'], np.float32))
                for it in val_clips]

@@ -25,8 +25,8 @@ def test_quick_run_writes_results(tmp_path, fixtures):
     out = tmp_path / 'results'
     threads = torch.get_num_threads()
     try:
-        bench.main(['--quick', '--no-trained', '--out-dir',
-                    str(out), '--threads', '1'],
+        # the shipped checkpoints: the trained lifter runs the label step
+        bench.main(['--quick', '--out-dir', str(out), '--threads', '1'],
                    settings_override=dict(num_frames=6, max_steps=20))
     finally:
         torch.set_num_threads(threads)
@@ -73,11 +73,20 @@ def test_quick_run_writes_results(tmp_path, fixtures):
         assert math.isfinite(results['baselines'][name]['accel']), name
     loop = results['baselines']['per_frame_loop']
     assert 0 < loop['steps_per_frame'] <= 20
+    labels = setup['label_step']
+    assert 0 <= labels['truth_mirrored'] <= 1
     for variant in ('network', 'zero', 'gt', 'dis'):
         cycles = results['cycles'][variant]
         assert [r['cycle'] for r in cycles] == [0, 1, 2]
-        # cycle 0 is the initial estimate, the same for every variant
-        assert cycles[0]['mpjpe'] == pytest.approx(pose['initial_mpjpe'])
+        # cycle 0 is the estimate lifted from the detections relabelled
+        # along the row's own flow
+        step = labels['flows'][variant]
+        assert cycles[0]['mpjpe'] == pytest.approx(step['mpjpe'])
+        assert 0 <= step['mirrored'] <= 1 and 0 <= step['agree'] <= 1
+    # without the label step the cycles start from the initial estimate
+    assert results['cycles']['no_labels'][0]['mpjpe'] == pytest.approx(
+        pose['initial_mpjpe'])
+    assert math.isfinite(pose['no_label_step_mpjpe'])
     assert [r['name'] for r in results['ablation']][2:] == [
         'no_vel', 'no_acc', 'no_bones', 'no_2d'
     ]

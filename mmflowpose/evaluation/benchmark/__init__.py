@@ -10,8 +10,9 @@ from .error_sums import (EVAL_IDS, Sums, add_flow, add_pose, flow_chw,
                          flow_row, pose_row)
 from .joint_motion import (MOTION_KEYS, flow_floor_data, joint_motion_errors,
                            static_floor)
-from .pose_step import (AWARE_BATCH, NO_FLOOR_BATCH, aware_batch,
-                        record_terms, run_cycles, visible_at)
+from .label_rows import labelled_inputs, mirrored_by_truth
+from .pose_step import (AWARE_BATCH, NO_FLOOR_BATCH, RAW_INIT_ROWS,
+                        aware_batch, record_terms, run_cycles, visible_at)
 
 __all__ = [
     'detector_noise', 'flow_floor_stats', 'clip_flows', 'dis_flow',
@@ -19,5 +20,6 @@ __all__ = [
     'sanitize', 'EVAL_IDS', 'Sums', 'add_flow', 'add_pose', 'flow_chw',
     'flow_row', 'pose_row', 'MOTION_KEYS', 'flow_floor_data',
     'joint_motion_errors', 'static_floor', 'AWARE_BATCH', 'NO_FLOOR_BATCH',
-    'aware_batch', 'record_terms', 'run_cycles', 'visible_at'
+    'aware_batch', 'record_terms', 'run_cycles', 'visible_at',
+    'RAW_INIT_ROWS', 'labelled_inputs', 'mirrored_by_truth'
 ]

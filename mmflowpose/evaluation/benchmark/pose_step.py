@@ -21,7 +21,12 @@ AWARE_BATCH = [
     ('no_opt', 'network', 'none'),
     ('no_fb_confidence', 'network', 'scores'),
     ('gt_no_visibility', 'gt', 'scores'),
+    ('no_labels', 'network', 'fb'),
 ]
+# with the label step on, every row starts from the detections relabelled
+# along its own flow and lifted again, except these, which start from the
+# detections as detected (what the label step adds)
+RAW_INIT_ROWS = ('no_labels', )
 # rows run again with the objective's default flow floor (headline only)
 NO_FLOOR_BATCH = [
     ('network', 'network', 'fb'),
@@ -98,7 +103,8 @@ def aware_batch(opt,
     """Batched inputs of noise-aware rows (default :data:`AWARE_BATCH`).
 
     One clip (``init`` (1, T, J, 3), ``kp`` (1, T, J, 2), ``scores``
-    (1, T, J)) is repeated once per row; each row follows its flow of
+    (1, T, J)) is repeated once per row (or given per row, leading axis
+    the number of rows); each row follows its flow of
     ``flows`` (name -> (forward, backward or None) (P, 2, H, W) px, plus
     ``gt_valid`` (P, H, W)) with its kind of L_opt weights, starting from
     the objective's forward-backward confidences.
@@ -109,10 +115,10 @@ def aware_batch(opt,
         objective estimated on the clip (px; else an empty dict).
     """
     rows = AWARE_BATCH if rows is None else rows
-    fwd = torch.stack([flows[f][0] for _, f, _ in rows])
+    fwd = torch.stack([flows[r[1]][0] for r in rows])
     bwd = torch.stack([
-        flows[f][1] if flows[f][1] is not None else torch.zeros_like(
-            flows[f][0]) for _, f, _ in rows
+        flows[r[1]][1] if flows[r[1]][1] is not None else torch.zeros_like(
+            flows[r[1]][0]) for r in rows
     ])
     V = len(rows)
     init, kp, scores = (x.expand(V, *x.shape[1:]) for x in (init, kp,
@@ -122,7 +128,7 @@ def aware_batch(opt,
     data = opt.noise_objective.prepare(opt._init_camera(data))
     weights = data['flow_weights'].clone()
     pair_scores = (scores[:, 1:] * scores[:, :-1]).clamp(0, 1)
-    for i, (_, _, kind) in enumerate(rows):
+    for i, kind in enumerate(r[2] for r in rows):
         if kind == 'scores':
             weights[i] = pair_scores[i]
         elif kind == 'visible':
@@ -130,8 +136,8 @@ def aware_batch(opt,
                                                      kp[i, :-1])
         elif kind == 'none':
             weights[i] = 0
-    names = [r for r, _, _ in rows]
-    if names != [r for r, _, _ in AWARE_BATCH]:
+    names = [r[0] for r in rows]
+    if names != [r[0] for r in AWARE_BATCH]:
         return (init, kp, scores, fwd, weights), {}
     levels = dict(
         sigma_2d_px=float(data['sigma_2d'][0]),

@@ -1,9 +1,10 @@
 """Window streaming: cut a frame stream into overlapping windows, refine
 each, and merge them back into one record per frame.
 
-Only the current window's frames, stacked once, and copies of the
-previous window's overlap (frames and results, until they are emitted) are
-held in memory, whatever the input's length: the previous window and the
+Only the current window's frames, stacked once, and what the previous
+window still gives to the overlap (its poses, and the records of the
+frames before the split with views of the current clip's pixels) are held
+in memory, whatever the input's length: the previous window and the
 decoded frames are released before a window is refined
 (``tests/test_apis/test_window_memory.py``).
 Refined 3D poses are blended linearly across the overlap; flows, sketches
@@ -155,6 +156,9 @@ class WindowStream:
         self.window, self.overlap = window, overlap
         self.timings, self.progress = timings, progress
         self.release_heap = release_heap
+        # the previous window's tail: dict(start, end, clip, estimate,
+        # result), set by __call__, shrunk by _windows (:meth:`_shrink_tail`)
+        self._pending: Optional[Dict] = None
 
     def _release(self) -> None:
         if self.release_heap:
@@ -199,6 +203,7 @@ class WindowStream:
             # the stacked clip, and the decoded frames (and, through the
             # overlap's views, the previous window's clip) are freed
             frames = list(clip)
+            self._shrink_tail(start, clip)
             tic = time.perf_counter()
             fresh = self.estimator.estimate(clip[-new:])
             estimate = {
@@ -219,6 +224,27 @@ class WindowStream:
             frames = [np.array(f) for f in frames[stride:]]
             estimate = {k: v[stride:] for k, v in estimate.items()}
             start += stride
+
+    def _shrink_tail(self, start: int, clip: np.ndarray) -> None:
+        """Drop what the previous window's tail no longer gives, before
+        the next window (frames from ``start``, stacked in ``clip``) is
+        refined.
+
+        Of the overlap, the previous window still gives the records of the
+        frames before the split (:meth:`__call__`) and every frame's pose
+        for the blend; the frames after the split, their flows and its
+        copies of the overlap's pixels (the next clip holds the same
+        pixels) are not needed: 6 MB of frames and 2.5 MB of flows for an
+        overlap of 4 at 960 x 540 while the next window is refined.
+        """
+        tail = self._pending
+        if tail is None or tail['start'] < start:
+            return
+        keep = start + (tail['end'] - start) // 2 - tail['start']
+        tail['clip'] = clip[tail['start'] - start:][:keep]
+        if tail['result'] is not None:
+            for key in ('flow_init', 'flow', 'sketch_mask'):
+                tail['result'][key] = tail['result'][key][:keep]
 
     def _refine(self, clip: np.ndarray, estimate: Dict) -> Optional[Dict]:
         if self.refiner is None or not np.any(estimate['keypoint_scores'] > 0):
@@ -255,42 +281,43 @@ class WindowStream:
         """
         stride = self.window - self.overlap
         emitted = 0
-        pending = None  # tail of the previous window: (start, clip, ...)
+        self._pending = None
         for window in self._windows(iter(frames_iter)):
             start, clip, estimate, result = window
-            if pending is not None:
-                p_start, p_clip, p_est, p_res = pending
-                p_end = p_start + len(p_clip)
-                split = start + (p_end - start) // 2
-                for t in range(emitted, p_end):
+            tail = self._pending
+            if tail is not None:
+                split = start + (tail['end'] - start) // 2
+                for t in range(emitted, tail['end']):
                     if t < split:
-                        record = _record(t, p_start, p_clip, p_est, p_res)
+                        record = _record(t, tail['start'], tail['clip'],
+                                         tail['estimate'], tail['result'])
                     else:
                         record = _record(t, start, clip, estimate, result)
-                    weight = (t - start + 1) / (p_end - start + 1)
-                    record['pose3d'] = _blend(p_res, p_est, t - p_start,
-                                              result, estimate, t - start,
-                                              weight)
+                    weight = (t - start + 1) / (tail['end'] - start + 1)
+                    record['pose3d'] = _blend(
+                        tail['result'], tail['estimate'], t - tail['start'],
+                        result, estimate, t - start, weight)
                     yield record
-                emitted = p_end
+                emitted = tail['end']
                 # the previous window's tail is emitted: drop it (and the
                 # last record's full-size flows) before anything else runs
-                record = p_clip = p_est = p_res = pending = None
+                record = tail = self._pending = None
             # frames before the next window's start need no other window
             for t in range(emitted, start + stride):
                 if t - start >= len(clip) - self.overlap:
                     break
                 yield _record(t, start, clip, estimate, result)
                 emitted = t + 1
-            pending = _tail(window, emitted)
+            self._pending = _tail(window, emitted)
             # release this window before the next is read and refined: its
-            # overlap lives on in ``pending`` (copies), the rest is done
+            # overlap lives on in the tail (copies), the rest is done
             del window, clip, estimate, result
             self._release()
-        if pending is not None:
-            p_start, p_clip, p_est, p_res = pending
-            for t in range(emitted, p_start + len(p_clip)):
-                yield _record(t, p_start, p_clip, p_est, p_res)
+        tail, self._pending = self._pending, None
+        if tail is not None:
+            for t in range(emitted, tail['end']):
+                yield _record(t, tail['start'], tail['clip'],
+                              tail['estimate'], tail['result'])
 
 
 def _tail(window, first: int):
@@ -304,7 +331,8 @@ def _tail(window, first: int):
         keys = RESULT_KEYS + (('keypoints_2d_refined', ) if result.get(
             'keypoints_2d_refined') is not None else ())
         result = {k: np.array(result[k][i:]) for k in keys}
-    return first, np.array(clip[i:]), estimate, result
+    return dict(start=first, end=start + len(clip), clip=np.array(clip[i:]),
+                estimate=estimate, result=result)
 
 
 def _blend(res_a, est_a, i, res_b, est_b, j, weight) -> np.ndarray:
@@ -315,7 +343,8 @@ def _blend(res_a, est_a, i, res_b, est_b, j, weight) -> np.ndarray:
 
 def _record(t: int, start: int, clip, estimate, result) -> Dict:
     i = t - start
-    pair = i < len(clip) - 1
+    # the pairs the result holds (a shrunk tail holds fewer than its frames)
+    pair = result is not None and i < len(result['flow'])
     record = dict(
         frame_id=t,
         image=clip[i],

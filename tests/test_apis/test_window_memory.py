@@ -3,8 +3,8 @@
 Issue 14: the peak memory of a 4x longer input must stay within 10% of a
 short one's. These tests follow every decoded frame and every window's
 clip with weak references and check, at each refiner call, that only the
-current window's clip (and the copies of the previous window's overlap)
-are alive: no decoded frame, no earlier window, no earlier record.
+current window's clip (and what the previous window still gives to the
+overlap) is alive: no decoded frame, no earlier window, no earlier record.
 """
 import weakref
 from collections import defaultdict
@@ -114,3 +114,60 @@ def test_no_earlier_clip_alive_while_the_next_frames_are_decoded():
     assert ids == list(range(7))
     # frames 4-6 are decoded after the first window was refined
     assert clips_alive == [0] * 7
+
+
+class StampingRefiner:
+    """Flows and poses that name their window and pair: flow[i] holds
+    ``100 * first frame + frame i`` (frames are filled with their index),
+    pose3d is the initial pose plus the window's first frame. At each call
+    it records what the stream's tail of the previous window holds."""
+
+    def __init__(self):
+        self.stream = None
+        self.tails = []  # per call: (tail frames, tail pairs, shared)
+
+    def refine_clip(self, frames, keypoints_2d, keypoint_scores, pose3d):
+        tail = self.stream._pending
+        if tail is not None:
+            self.tails.append((len(tail['clip']),
+                               len(tail['result']['flow']),
+                               np.shares_memory(tail['clip'], frames)))
+        num, height, width = frames.shape[:3]
+        first = float(frames[0, 0, 0, 0])
+        flow = np.empty((num - 1, height, width, 2), np.float32)
+        flow[:] = (100 * first + frames[:-1, :1, :1, :1]).astype(np.float32)
+        return dict(pose3d_init=pose3d, pose3d=pose3d + first,
+                    flow_init=flow, flow=flow.copy(),
+                    sketch_mask=np.zeros((num - 1, height, width), bool))
+
+
+def test_overlap_records_from_the_nearer_window_tail_without_copies():
+    """Windows of 6 overlapping by 4 (starts 0, 2, 4 over 10 frames): the
+    records of an overlap's first half come from the earlier window, the
+    rest from the later one, poses blended; while the later window is
+    refined the earlier one's tail holds only that first half, as views of
+    the later window's pixels (no copy of the overlap's frames)."""
+    refiner = StampingRefiner()
+    stream = WindowStream(CountingEstimator(), refiner, window=6,
+                          overlap=4, timings=defaultdict(float))
+    refiner.stream = stream
+    records = list(stream(_source(10, [])))
+    assert [r['frame_id'] for r in records] == list(range(10))
+    # window 2 (frames 2-7) is refined holding window 1's frames 2, 3 (of
+    # its overlap 2-5) and their 2 pairs, inside window 2's own clip;
+    # window 3 (4-9) gets none of window 2's 6, 7 (both past its split, 6)
+    assert refiner.tails == [(2, 2, True), (0, 0, False)]
+    starts = [0, 0, 0, 0, 2, 2, 4, 4, 4, 4]  # the window each record is from
+    for t, (record, start) in enumerate(zip(records, starts)):
+        assert int(record['image'][0, 0, 0]) == t
+        if t < 9:  # frame 9 is the last: no pair
+            assert record['flow'][0, 0, 0] == 100 * start + t
+        else:
+            assert record['flow'] is None
+    # the blend: frame 3 lies in windows 0-5 (+0) and 2-7 (+2), weight of
+    # the later window (3 - 2 + 1) / (6 - 2 + 1) = 0.4
+    np.testing.assert_allclose(records[3]['pose3d'], 0.4 * 2, rtol=1e-6)
+    np.testing.assert_allclose(records[1]['pose3d'], 0.0)
+    # frame 6: windows 2-7 (+2) and 4-9 (+4), weight (6 - 4 + 1) / 5
+    np.testing.assert_allclose(records[6]['pose3d'], 0.4 * 2 + 0.6 * 4,
+                               rtol=1e-6)

@@ -31,7 +31,9 @@ ROWS = [
     ('one_euro after the label step (network flow)',
      'baseline_labels/one_euro'),
     ('noise-aware, network flow', 'aware/network/cycle{n}'),
-    ('noise-aware, network flow, no label step', 'aware/no_labels/cycle{n}'),
+    ('label step + noise-aware, network flow', 'aware/labels/cycle{n}'),
+    ('label step + noise-aware, zero flow', 'aware/labels_zero/cycle{n}'),
+    ('label step + noise-aware, DIS flow', 'aware/labels_dis/cycle{n}'),
     ('noise-aware, zero flow', 'aware/zero/cycle{n}'),
     ('noise-aware, GT flow', 'aware/gt/cycle{n}'),
     ('noise-aware, GT flow without its occlusion mask',
@@ -79,8 +81,10 @@ def summarize(setup, settings, headline_ablation):
         static_floor_p_mpjpe=row('static_floor')['p_mpjpe'],
         default_floor_mpjpe=row('aware_no_floor/network')['mpjpe'],
         gt_flow_default_floor_mpjpe=row('aware_no_floor/gt')['mpjpe'],
-        no_label_step_mpjpe=row('aware/no_labels/cycle{n}')['mpjpe'],
-        label_step_mpjpe=row('labels/network')['mpjpe'])
+        label_step_mpjpe=row('labels/network')['mpjpe'],
+        label_step_refined_mpjpe=row('aware/labels/cycle{n}')['mpjpe'],
+        label_step_zero_flow_mpjpe=row('aware/labels_zero/cycle{n}')['mpjpe'],
+        label_step_dis_flow_mpjpe=row('aware/labels_dis/cycle{n}')['mpjpe'])
     baselines = {
         b: dict(row(f'baseline/{b}'), **setup.chosen[b])
         for b in setup.smoothers
@@ -534,5 +538,8 @@ def notes(results):
                 f"flow {fmt(rows['network']['mpjpe'])}, zero flow "
                 f"{fmt(rows['zero']['mpjpe'])}, GT flow "
                 f"{fmt(rows['gt']['mpjpe'])}, DIS {fmt(rows['dis']['mpjpe'])}"
-                f"; noise-aware without it {fmt(p['no_label_step_mpjpe'])}.")
+                f"; with the noise-aware step after it: network flow "
+                f"{fmt(p['label_step_refined_mpjpe'])}, zero flow "
+                f"{fmt(p['label_step_zero_flow_mpjpe'])}, DIS "
+                f"{fmt(p['label_step_dis_flow_mpjpe'])}.")
     return out

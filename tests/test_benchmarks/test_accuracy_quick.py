@@ -78,15 +78,19 @@ def test_quick_run_writes_results(tmp_path, fixtures):
     for variant in ('network', 'zero', 'gt', 'dis'):
         cycles = results['cycles'][variant]
         assert [r['cycle'] for r in cycles] == [0, 1, 2]
-        # cycle 0 is the estimate lifted from the detections relabelled
-        # along the row's own flow
+        # cycle 0 is the initial estimate, the same for every flow
+        assert cycles[0]['mpjpe'] == pytest.approx(pose['initial_mpjpe'])
         step = labels['flows'][variant]
-        assert cycles[0]['mpjpe'] == pytest.approx(step['mpjpe'])
         assert 0 <= step['mirrored'] <= 1 and 0 <= step['agree'] <= 1
-    # without the label step the cycles start from the initial estimate
-    assert results['cycles']['no_labels'][0]['mpjpe'] == pytest.approx(
-        pose['initial_mpjpe'])
-    assert math.isfinite(pose['no_label_step_mpjpe'])
+    # the label-step rows start from the detections relabelled along their
+    # own flow and lifted again
+    for row, flow in (('labels', 'network'), ('labels_zero', 'zero'),
+                      ('labels_dis', 'dis')):
+        assert results['cycles'][row][0]['mpjpe'] == pytest.approx(
+            labels['flows'][flow]['mpjpe'])
+    for key in ('label_step_mpjpe', 'label_step_refined_mpjpe',
+                'label_step_zero_flow_mpjpe', 'label_step_dis_flow_mpjpe'):
+        assert math.isfinite(pose[key]), key
     assert [r['name'] for r in results['ablation']][2:] == [
         'no_vel', 'no_acc', 'no_bones', 'no_2d'
     ]

@@ -11,7 +11,7 @@ from .error_sums import (EVAL_IDS, Sums, add_flow, add_pose, flow_chw,
 from .joint_motion import (MOTION_KEYS, flow_floor_data, joint_motion_errors,
                            static_floor)
 from .label_rows import labelled_inputs, mirrored_by_truth
-from .pose_step import (AWARE_BATCH, NO_FLOOR_BATCH, RAW_INIT_ROWS,
+from .pose_step import (AWARE_BATCH, NO_FLOOR_BATCH, LABEL_ROWS,
                         aware_batch, record_terms, run_cycles, visible_at)
 
 __all__ = [
@@ -21,5 +21,5 @@ __all__ = [
     'flow_row', 'pose_row', 'MOTION_KEYS', 'flow_floor_data',
     'joint_motion_errors', 'static_floor', 'AWARE_BATCH', 'NO_FLOOR_BATCH',
     'aware_batch', 'record_terms', 'run_cycles', 'visible_at',
-    'RAW_INIT_ROWS', 'labelled_inputs', 'mirrored_by_truth'
+    'LABEL_ROWS', 'labelled_inputs', 'mirrored_by_truth'
 ]

@@ -21,12 +21,14 @@ AWARE_BATCH = [
     ('no_opt', 'network', 'none'),
     ('no_fb_confidence', 'network', 'scores'),
     ('gt_no_visibility', 'gt', 'scores'),
-    ('no_labels', 'network', 'fb'),
+    ('labels', 'network', 'fb'),
+    ('labels_zero', 'zero', 'fb'),
+    ('labels_dis', 'dis', 'fb'),
 ]
-# with the label step on, every row starts from the detections relabelled
-# along its own flow and lifted again, except these, which start from the
-# detections as detected (what the label step adds)
-RAW_INIT_ROWS = ('no_labels', )
+# rows that start from the detections relabelled along a flow and lifted
+# again (the label step, ``label_rows.py``): row -> the flow it relabels
+# along (its own); the other rows start from the detections as detected
+LABEL_ROWS = dict(labels='network', labels_zero='zero', labels_dis='dis')
 # rows run again with the objective's default flow floor (headline only)
 NO_FLOOR_BATCH = [
     ('network', 'network', 'fb'),

@@ -38,3 +38,6 @@ def test_real_video_benchmark_quick(tmp_path, fixtures):
     assert 'refine.finetune' not in passes0['stages'] or \
         passes0['stages']['refine.finetune'] < 0.01
     assert default['refine_change_mm'] > 0
+    # a digest of the refined joints, to compare variants that must not
+    # change results (e.g. ``keep_heap``)
+    assert re.fullmatch(r'[0-9a-f]{40}', default['pose3d_sha1'])

@@ -240,7 +240,8 @@ class WindowStream:
         tail = self._pending
         if tail is None or tail['start'] < start:
             return
-        keep = start + (tail['end'] - start) // 2 - tail['start']
+        # none when the tail starts past the split (overlap > 2 x stride)
+        keep = max(0, start + (tail['end'] - start) // 2 - tail['start'])
         tail['clip'] = clip[tail['start'] - start:][:keep]
         if tail['result'] is not None:
             for key in ('flow_init', 'flow', 'sketch_mask'):

@@ -171,3 +171,22 @@ def test_overlap_records_from_the_nearer_window_tail_without_copies():
     # frame 6: windows 2-7 (+2) and 4-9 (+4), weight (6 - 4 + 1) / 5
     np.testing.assert_allclose(records[6]['pose3d'], 0.4 * 2 + 0.6 * 4,
                                rtol=1e-6)
+
+
+def test_tail_past_the_split_keeps_nothing():
+    """Overlap 5 of 7 (stride 2): the earlier window's tail starts past the
+    later window's split, so the later window gives all those records."""
+    refiner = StampingRefiner()
+    stream = WindowStream(CountingEstimator(), refiner, window=7,
+                          overlap=5, timings=defaultdict(float))
+    refiner.stream = stream
+    records = list(stream(_source(11, [])))
+    assert [r['frame_id'] for r in records] == list(range(11))
+    assert refiner.tails[0] == (2, 2, True)  # window 2-8: frames 2, 3 of 0-6
+    assert all(tail[:2] == (0, 0) for tail in refiner.tails[1:])
+    for t, record in enumerate(records):
+        assert int(record['image'][0, 0, 0]) == t
+        if t < 10:
+            start, frame = divmod(int(record['flow'][0, 0, 0]), 100)
+            # the pair t -> t+1 of a window that holds both frames
+            assert frame == t and start <= t < start + 6

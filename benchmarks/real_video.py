@@ -15,7 +15,9 @@ in place from ``$MMFLOWPOSE_FIXTURES`` (default ``../shared/fixtures``):
 - ``demo``: mmpose's ``demo.mp4``, 5 frames, 960x540;
 - ``demo_x4``: the same frames repeated 4 times (20 frames, a folder);
 - ``demo_x8``: repeated 8 times (40 frames: three windows of 16), to show
-  the peak stays flat beyond one window (not run by default).
+  the peak stays flat beyond one window (not run by default);
+- ``posetrack_x4``: the PoseTrack frames repeated 4 times (20 frames,
+  1280x720, a folder; not run by default).
 
 Variants are demo flags: ``legacy`` is the setup before the working
 resolution (``--max-side 0 --finetune-on frame --finetune-pixels 0``: flow
@@ -81,23 +83,23 @@ def input_path(name: str, tmp: str, quick: bool) -> str:
     are written to ``tmp`` as frame folders."""
     root = fixtures_root()
     video = osp.join(root, 'mmpose', 'demo', 'demo.mp4')
-    if name == 'posetrack':
+    if name in ('posetrack', 'posetrack_x4'):
         path = osp.join(root, 'mmpose', 'posetrack18', 'videos',
                         '000001_mpiinew_test')
     elif name in ('demo', 'demo_x4', 'demo_x8'):
         path = video
     else:
-        raise SystemExit(f'unknown input {name!r}; choose posetrack, demo, '
-                         'demo_x4 or demo_x8')
+        raise SystemExit(f'unknown input {name!r}; choose posetrack, '
+                         'posetrack_x4, demo, demo_x4 or demo_x8')
     if not osp.exists(path):
         raise SystemExit(f'input {name}: {path} is missing (set '
                          'MMFLOWPOSE_FIXTURES to the shared fixtures)')
-    if name == 'demo' and not quick:
+    if name in ('demo', 'posetrack') and not quick:
         return path
     import cv2
     folder = osp.join(tmp, name)
     os.makedirs(folder, exist_ok=True)
-    if name == 'posetrack':  # only with --quick
+    if name.startswith('posetrack'):
         frames = [cv2.imread(osp.join(path, f))
                   for f in sorted(os.listdir(path))]
     else:
@@ -112,7 +114,7 @@ def input_path(name: str, tmp: str, quick: bool) -> str:
         frames = [cv2.resize(f, (f.shape[1] // 2, f.shape[0] // 2),
                              interpolation=cv2.INTER_AREA)
                   for f in frames[:3]]
-    repeats = dict(demo_x4=4, demo_x8=8).get(name, 1)
+    repeats = dict(demo_x4=4, demo_x8=8, posetrack_x4=4).get(name, 1)
     for i in range(repeats * len(frames)):
         cv2.imwrite(osp.join(folder, f'{i:06d}.png'), frames[i % len(frames)])
     return folder

@@ -29,7 +29,8 @@ def _person_size(keypoints: Tensor, scores: Tensor) -> Tensor:
                        keypoints.new_tensor(-big))
     diag = (high.amax(1) - low.amin(1)).norm(dim=-1)
     ok = seen.sum(1) >= 2
-    fallback = diag[ok].median() if bool(ok.any()) else diag.new_tensor(1.)
+    # no boolean indexing or Python test: nothing waits for the device
+    fallback = torch.where(ok, diag, torch.nan).nanmedian().nan_to_num(1.0)
     return torch.where(ok, diag, fallback).clamp_min(1.0)
 
 

@@ -133,3 +133,31 @@ def test_track_points_follows_a_varying_flow_like_a_plain_loop():
             if ok:
                 assert moved[t, j].tolist() == pytest.approx([x, y],
                                                              abs=1e-4)
+
+
+def test_labels_are_found_without_reading_the_device():
+    # the refiner runs the step on its device: no host copy and no Python
+    # read of a tensor (each would be a device sync on CUDA)
+    from torch.overrides import TorchFunctionMode
+
+    class Reads(TorchFunctionMode):
+
+        def __init__(self):
+            super().__init__()
+            self.names = []
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            name = getattr(func, '__name__', str(func))
+            if name in ('cpu', 'numpy', '__array__', 'item', 'tolist',
+                        '__bool__', '__int__', '__float__', '__index__'):
+                self.names.append(name)
+            return func(*args, **(kwargs or {}))
+
+    keypoints, scores, flow = walking_clip(6)
+    mirrored = torch.tensor([0, 0, 1, 1, 0, 0], dtype=torch.bool)
+    detected = apply_mirror(keypoints, mirrored, FLIP)
+    with Reads() as reads:
+        found = track_left_right(detected, scores, flow, FLIP, horizon=2)
+        apply_mirror(detected, found, FLIP)
+    assert reads.names == []
+    assert torch.equal(found, mirrored)

@@ -39,8 +39,7 @@ import numpy as np
 from mmflowpose.registry import INFERENCERS
 from .cost_report import peak_memory_mb
 from .frame_source import IMAGE_EXTS, VIDEO_EXTS, FrameSource
-from mmflowpose.models.pose_estimators import (MediaPipePoseEstimator,
-                                               build_pose_estimator)
+from mmflowpose.models.pose_estimators import build_pose_estimator
 from .staged_output import StagedOutput, instances, save_flow as write_flow
 from .window_stream import (RESULT_KEYS, RefineProgress, WindowStream,
                             num_windows)
@@ -49,20 +48,6 @@ __all__ = [
     'FlowPoseInferencer', 'build_refiner', 'FrameSource', 'StagedOutput',
     'VIDEO_EXTS', 'IMAGE_EXTS', 'RESULT_KEYS'
 ]
-
-
-def import_estimator_library(estimator) -> None:
-    """Import the library of an estimator that imports it lazily, now,
-    while no frames are held.
-
-    mediapipe keeps the exception of an optional import it tries
-    (``sounddevice``, as ``audio_record.sd_error``) and, through its
-    traceback, every frame that was on the stack. Imported inside the
-    first ``estimate`` call, it would keep the first window's frames alive
-    for the whole run (24 MB for 16 frames of 960 x 540).
-    """
-    if isinstance(estimator, MediaPipePoseEstimator):
-        estimator._import_mediapipe()
 
 
 def build_refiner(cfg, device: str = 'cpu'):
@@ -142,7 +127,6 @@ class FlowPoseInferencer:
         self.refiner = refiner
         self.pose_estimator = build_pose_estimator(
             pose_estimator, weights=pose3d_weights, device=device)
-        import_estimator_library(self.pose_estimator)
         self._visualizer_cfg = visualizer
         self._visualizer = None
         self.show_progress = show_progress

@@ -2,7 +2,8 @@
 
 See :mod:`.estimator_base` for the estimate's layout and axes.
 """
-from typing import Dict
+import sys
+from typing import Dict, Sequence, Tuple
 
 import numpy as np
 
@@ -25,6 +26,55 @@ BLAZEPOSE_IDS = {name: i for i, name in enumerate(BLAZEPOSE_LANDMARKS)}
 MEDIAPIPE_HINT = ('mediapipe is not installed: run `make install-demo` (it '
                   'installs mediapipe==0.10.21 without its jax dependency, '
                   'see requirements/demo-nodeps.txt)')
+
+
+#: Where mediapipe keeps the exception of an optional import it tried, as
+#: (module, attribute). Such an exception's traceback holds the frame of the
+#: importing module and, through ``f_back``, every frame that was on the
+#: stack when mediapipe was first imported, with their locals.
+MEDIAPIPE_KEPT_ERRORS = (
+    # mediapipe 0.10.x: ``try: import sounddevice as sd ... except
+    # ImportError as ie: sd_error = ie`` (raised again by AudioRecord()).
+    ('mediapipe.tasks.python.audio.core.audio_record', 'sd_error'), )
+
+
+def drop_kept_tracebacks(
+        kept: Sequence[Tuple[str, str]] = MEDIAPIPE_KEPT_ERRORS) -> int:
+    """Drop the tracebacks of exceptions a library keeps as module
+    attributes, so that the frames live at its import are freed.
+
+    mediapipe keeps its failed ``sounddevice`` import; imported inside a
+    call holding big arrays (a window's frames), it would keep them alive
+    for the whole process. The exception itself stays (its message is
+    what AudioRecord raises); only its traceback goes. Modules not imported
+    and attributes absent (other mediapipe versions) are skipped, so this
+    is safe to call at any time and any number of times.
+    :meth:`MediaPipePoseEstimator.import_mediapipe` calls it.
+
+    Args:
+        kept (Sequence[tuple]): (module name, attribute) pairs. Defaults
+            to :data:`MEDIAPIPE_KEPT_ERRORS`.
+
+    Returns:
+        int: how many tracebacks were dropped (chained exceptions,
+        ``__cause__`` and ``__context__``, included).
+    """
+    dropped = 0
+    for module_name, attribute in kept:
+        module = sys.modules.get(module_name)
+        errors = [getattr(module, attribute, None)]
+        seen = set()
+        while errors:
+            error = errors.pop()
+            # a chain can loop back (context set on a re-raise)
+            if not isinstance(error, BaseException) or id(error) in seen:
+                continue
+            seen.add(id(error))
+            if error.__traceback__ is not None:
+                error.__traceback__ = None
+                dropped += 1
+            errors += [error.__cause__, error.__context__]
+    return dropped
 
 
 def blazepose_mapping_matrix() -> np.ndarray:
@@ -89,20 +139,35 @@ class MediaPipePoseEstimator(BasePoseEstimator):
         self._pose = None
 
     @staticmethod
-    def _import_mediapipe():
+    def import_mediapipe():
+        """Import mediapipe's legacy ``solutions.pose`` module.
+
+        The estimator imports it lazily, on its first :meth:`estimate`;
+        the kept tracebacks are dropped (:func:`drop_kept_tracebacks`), so
+        the frames of that call are not pinned by the import.
+
+        Returns:
+            module: ``mediapipe.solutions.pose``.
+
+        Raises:
+            ImportError: mediapipe is missing, or too new (>= 0.10.30) to
+                have ``solutions.pose``; the message says what to install.
+        """
         try:
             import mediapipe
-            return mediapipe.solutions.pose
+            mp_pose = mediapipe.solutions.pose
         except ImportError as error:
             raise ImportError(MEDIAPIPE_HINT) from error
         except AttributeError as error:  # mediapipe >= 0.10.30
             raise ImportError(
                 'this mediapipe has no legacy `solutions.pose` API (removed '
                 'in 0.10.30); ' + MEDIAPIPE_HINT) from error
+        drop_kept_tracebacks()
+        return mp_pose
 
     def _graph(self):
         if self._pose is None:
-            mp_pose = self._import_mediapipe()
+            mp_pose = self.import_mediapipe()
             self._pose = mp_pose.Pose(**self.options)
         return self._pose
 

@@ -161,3 +161,16 @@ def test_labels_are_found_without_reading_the_device():
         apply_mirror(detected, found, FLIP)
     assert reads.names == []
     assert torch.equal(found, mirrored)
+
+
+def test_skeleton_flip_indices_come_from_mmpose_metainfo():
+    from mmflowpose.models.utils.skeleton import Skeleton
+    h36m = load_skeleton('h36m')
+    names = h36m.joint_names
+    for joint, partner in enumerate(h36m.flip_indices):
+        # left_hip <-> right_hip and so on; the spine keeps its place
+        assert names[partner] == names[joint].replace(
+            'left', '@').replace('right', 'left').replace('@', 'right')
+    assert Skeleton('two', ('a', 'b'), ()).flip_indices == (0, 1)
+    with pytest.raises(ValueError, match='permutation'):
+        Skeleton('two', ('a', 'b'), (), flip_indices=(0, 0))

@@ -15,13 +15,13 @@ import torch
 from torch import Tensor, nn
 
 from mmflowpose.models.utils.checks import check_shape
+from mmflowpose.models.utils.keypoint_box import bbox_diagonal
 from mmflowpose.models.utils.sampling import sample_at_points
 from mmflowpose.models.utils.skeleton import Skeleton
 from mmflowpose.registry import MODELS
 from .sketch_gate import Frames, compose_sketch, gate_sketch
-from .sketch_joints import (Scores, bbox_diagonal, bone_pairs,
-                            confident_joints, inside_image,
-                            points_along_bones)
+from .sketch_joints import (Scores, bone_pairs, confident_joints,
+                            inside_image, points_along_bones)
 from .sketch_paint import paint_capsules, paint_squares
 
 

@@ -85,14 +85,3 @@ def points_along_bones(joints_t: Tensor, joints_t1: Tensor, bones: Tensor,
     pos = (1 - s) * joints_t[:, a, None] + s * joints_t[:, b, None]
     dsp = (1 - s) * disp[:, a, None] + s * disp[:, b, None]
     return pos, dsp
-
-
-def bbox_diagonal(joints: Tensor, joint_ok: Tensor) -> Tensor:
-    """(N,) diagonal of the bounding box of the ``joint_ok`` joints, px;
-    0 for a person without any."""
-    big = torch.finfo(joints.dtype).max
-    ok = joint_ok[..., None]
-    lo = torch.where(ok, joints, big).amin(dim=1)
-    hi = torch.where(ok, joints, -big).amax(dim=1)
-    return torch.where(joint_ok.any(1), (hi - lo).norm(dim=-1),
-                       torch.zeros_like(lo[:, 0]))

@@ -17,6 +17,7 @@ from typing import Sequence, Tuple
 import torch
 from torch import Tensor
 
+from .keypoint_box import bbox_diagonal
 from .sampling import sample_at_points
 
 
@@ -24,11 +25,7 @@ def _person_size(keypoints: Tensor, scores: Tensor) -> Tensor:
     """(T,) diagonal of the confident joints' box per frame (px), the
     clip's median where a frame has fewer than two confident joints."""
     seen = scores > 0
-    big = torch.finfo(keypoints.dtype).max
-    low = torch.where(seen[..., None], keypoints, keypoints.new_tensor(big))
-    high = torch.where(seen[..., None], keypoints,
-                       keypoints.new_tensor(-big))
-    diag = (high.amax(1) - low.amin(1)).norm(dim=-1)
+    diag = bbox_diagonal(keypoints, seen)
     ok = seen.sum(1) >= 2
     # no boolean indexing or Python test: nothing waits for the device
     fallback = torch.where(ok, diag, torch.nan).nanmedian().nan_to_num(1.0)

@@ -39,7 +39,8 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import accuracy  # noqa: E402
-from accuracy_setup import find_trained, flow_nets, lifter  # noqa: E402
+from accuracy_setup import (find_trained, flow_nets,  # noqa: E402
+                            initial_pose, lifter)
 
 from mmflowpose.evaluation.benchmark import (  # noqa: E402
     Sums, add_mediapipe, add_pose, clip_flows, labelled_inputs,
@@ -76,14 +77,10 @@ def score_clip(sums, item, tuner, estimator, grid, flows_used, settings):
     kp, scores = sanitize(sample, 'mediapipe')
     truth = mirrored_by_truth(kp, np.asarray(sample['gt_keypoints_2d']))
     gt = sample['gt_pose3d']
-
-    def lifted(points, point_scores):
-        pose = np.asarray(estimator(points, point_scores, size), np.float32)
-        return pose - pose[:, :1]
-
-    add_pose(sums, 'detected', lifted(kp, scores), gt)
-    diag_kp, _ = sanitize(sample, 'mediapipe_lr')
-    add_pose(sums, 'diagnostic', lifted(diag_kp, scores), gt)
+    add_pose(sums, 'detected', initial_pose(estimator, sample, 'mediapipe'),
+             gt)
+    add_pose(sums, 'diagnostic',
+             initial_pose(estimator, sample, 'mediapipe_lr'), gt)
     sums.add('truth_mirrored', truth.sum(), len(truth))
     for cfg in grid:
         out = labelled_inputs(estimator, kp, scores, size, flows, cfg,

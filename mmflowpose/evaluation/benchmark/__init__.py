@@ -5,12 +5,12 @@ them)."""
 from .calibration import detector_noise, flow_floor_stats
 from .clip_flows import clip_flows, dis_flow
 from .detections import (DETECTORS, LR_SWAP, MEDIAPIPE, add_mediapipe,
-                         lr_swap_ids, sanitize)
+                         lr_swap_ids, mirrored_by_truth, sanitize)
 from .error_sums import (EVAL_IDS, Sums, add_flow, add_pose, flow_chw,
                          flow_row, pose_row)
 from .joint_motion import (MOTION_KEYS, flow_floor_data, joint_motion_errors,
                            static_floor)
-from .label_rows import labelled_inputs, mirrored_by_truth
+from .label_rows import labelled_inputs
 from .pose_step import (AWARE_BATCH, NO_FLOOR_BATCH, LABEL_ROWS,
                         aware_batch, record_terms, run_cycles, visible_at)
 

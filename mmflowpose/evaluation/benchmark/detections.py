@@ -37,6 +37,14 @@ def lr_swap_ids(skeleton: str = 'h36m') -> list:
 LR_SWAP = lr_swap_ids()
 
 
+def mirrored_by_truth(keypoints: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """(T,) bool, DIAGNOSTIC: frames whose detections (T, J, 2) are closer
+    to the true projections ``gt`` with left and right exchanged."""
+    as_is = np.linalg.norm(keypoints - gt, axis=-1).mean(1)
+    swapped = np.linalg.norm(keypoints[:, LR_SWAP] - gt, axis=-1).mean(1)
+    return swapped < as_is
+
+
 def sanitize(sample: dict,
              detector: str = 'white') -> Tuple[np.ndarray, np.ndarray]:
     """A detector's (T, J, 2) px keypoints and (T, J) scores as the
@@ -91,11 +99,9 @@ def add_mediapipe(item: dict, options: Optional[dict] = None) -> float:
     sample['mp_keypoint_scores'] = scores
     # BlazePose can mistake a back view for a front view and swap left and
     # right (18% of validation frames with the rendered face, 65% without)
-    swapped = kp[:, LR_SWAP]
-    gt = np.asarray(sample['gt_keypoints_2d'])
-    keep = np.linalg.norm(kp - gt, axis=-1).mean(1) <= np.linalg.norm(
-        swapped - gt, axis=-1).mean(1)
-    sample['mplr_keypoints_2d'] = np.where(keep[:, None, None], kp,
-                                           swapped).astype(np.float32)
-    sample['mp_lr_swapped'] = float(1 - keep.mean())
+    mirrored = mirrored_by_truth(kp, np.asarray(sample['gt_keypoints_2d']))
+    sample['mplr_keypoints_2d'] = np.where(mirrored[:, None, None],
+                                           kp[:, LR_SWAP],
+                                           kp).astype(np.float32)
+    sample['mp_lr_swapped'] = float(mirrored.mean())
     return float((scores.max(1) > 0).mean())

@@ -1,6 +1,6 @@
 """The label step (``models/refiners/label_step.py``) on a benchmark clip:
-the detections relabelled along each flow and lifted again, and how often
-the labels agree with the ground truth's choice."""
+the detections relabelled along each flow and lifted again (the ground
+truth's choice to compare with is :func:`.detections.mirrored_by_truth`)."""
 from typing import Dict, Sequence, Tuple
 
 import numpy as np
@@ -9,14 +9,6 @@ import torch
 from mmflowpose.models.utils.label_tracking import (apply_mirror,
                                                     track_left_right)
 from .detections import LR_SWAP
-
-
-def mirrored_by_truth(keypoints: np.ndarray, gt: np.ndarray) -> np.ndarray:
-    """(T,) bool, DIAGNOSTIC: frames whose detections (T, J, 2) are closer
-    to the true projections ``gt`` with left and right exchanged."""
-    as_is = np.linalg.norm(keypoints - gt, axis=-1).mean(1)
-    swapped = np.linalg.norm(keypoints[:, LR_SWAP] - gt, axis=-1).mean(1)
-    return swapped < as_is
 
 
 def labelled_inputs(estimator, keypoints: np.ndarray, scores: np.ndarray,

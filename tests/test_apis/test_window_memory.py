@@ -141,17 +141,23 @@ class StampingRefiner:
                     sketch_mask=np.zeros((num - 1, height, width), bool))
 
 
+def stamped_run(window, overlap, num_frames):
+    """A stream of ``num_frames`` stamped frames through a
+    :class:`StampingRefiner` (which sees the stream): (refiner, records)."""
+    refiner = StampingRefiner()
+    stream = WindowStream(CountingEstimator(), refiner, window=window,
+                          overlap=overlap, timings=defaultdict(float))
+    refiner.stream = stream
+    return refiner, list(stream(_source(num_frames, [])))
+
+
 def test_overlap_records_from_the_nearer_window_tail_without_copies():
     """Windows of 6 overlapping by 4 (starts 0, 2, 4 over 10 frames): the
     records of an overlap's first half come from the earlier window, the
     rest from the later one, poses blended; while the later window is
     refined the earlier one's tail holds only that first half, as views of
     the later window's pixels (no copy of the overlap's frames)."""
-    refiner = StampingRefiner()
-    stream = WindowStream(CountingEstimator(), refiner, window=6,
-                          overlap=4, timings=defaultdict(float))
-    refiner.stream = stream
-    records = list(stream(_source(10, [])))
+    refiner, records = stamped_run(window=6, overlap=4, num_frames=10)
     assert [r['frame_id'] for r in records] == list(range(10))
     # window 2 (frames 2-7) is refined holding window 1's frames 2, 3 (of
     # its overlap 2-5) and their 2 pairs, inside window 2's own clip;
@@ -176,11 +182,7 @@ def test_overlap_records_from_the_nearer_window_tail_without_copies():
 def test_tail_past_the_split_keeps_nothing():
     """Overlap 5 of 7 (stride 2): the earlier window's tail starts past the
     later window's split, so the later window gives all those records."""
-    refiner = StampingRefiner()
-    stream = WindowStream(CountingEstimator(), refiner, window=7,
-                          overlap=5, timings=defaultdict(float))
-    refiner.stream = stream
-    records = list(stream(_source(11, [])))
+    refiner, records = stamped_run(window=7, overlap=5, num_frames=11)
     assert [r['frame_id'] for r in records] == list(range(11))
     assert refiner.tails[0] == (2, 2, True)  # window 2-8: frames 2, 3 of 0-6
     assert all(tail[:2] == (0, 0) for tail in refiner.tails[1:])

@@ -23,8 +23,9 @@ class ClipInputs(NamedTuple):
     (:class:`WorkingFrames`, made from the clip's frames when read);
     ``keypoints_2d`` (T, J, 2) px and ``keypoint_scores`` (T, J) as used
     (missing joints filled over time, score 0); ``pose3d_init`` (T, J, 3)
-    m root-relative; ``image_size`` the original (H, W); ``camera`` the
-    intrinsics (dict of tensors) or None; ``pose_flow`` (P, 2, H, W) and
+    m root-relative (None until the label step lifts, when it runs);
+    ``image_size`` the original (H, W); ``camera`` the intrinsics (dict of
+    tensors) or None; ``pose_flow`` (P, 2, H, W) and
     ``sketch_keypoints`` (T, J, 2) the oracle inputs, or None;
     ``labels_mirrored`` (T,) bool the frames the label step relabelled
     (``label_step.py``), or None.
@@ -32,7 +33,7 @@ class ClipInputs(NamedTuple):
     frames: WorkingFrames
     keypoints_2d: Tensor
     keypoint_scores: Tensor
-    pose3d_init: Tensor
+    pose3d_init: Optional[Tensor]
     image_size: Tuple[int, int]
     work_size: Tuple[int, int]
     camera: Optional[dict]
@@ -140,10 +141,14 @@ def prepare_clip(refiner, frames: Tensor,
     kp = fill_missing_over_time(kp, missing)
     image_size = (int(height), int(width))
     work_size = working_size(image_size, refiner.flow_max_side)
-    with timer('lift', device):
-        pose_init = estimate_pose(refiner.pose_estimators, kp, scores,
-                                  image_size, sample.pose3d_init,
-                                  detections)
+    pose_init = None
+    if refiner.label_tracking is None:
+        # with the label step the lifters run once, on the relabelled
+        # detections (label_step.relabel_clip)
+        with timer('lift', device):
+            pose_init = estimate_pose(refiner.pose_estimators, kp, scores,
+                                      image_size, sample.pose3d_init,
+                                      detections)
     # resized when the flow or fine-tuning reads them (a few at a time),
     # never held as a whole window
     work_frames = WorkingFrames(frames, work_size, device)

@@ -76,6 +76,8 @@ def relabel_clip(refiner, clip: ClipInputs,
                                 **refiner.label_tracking)
     keypoints = apply_mirror(clip.keypoints_2d, mirrored, flip)
     scores = apply_mirror(clip.keypoint_scores, mirrored, flip)
+    # the clip's only lift (prepare_clip leaves it to this step; its time
+    # counts in the refiner's 'labels' stage)
     pose = estimate_pose(refiner.pose_estimators, keypoints, scores,
                          clip.image_size, None, [])
     return clip._replace(

@@ -7,7 +7,8 @@ from typing import Callable, Dict, Iterator, Optional
 import torch
 
 # what a stage name means (the cost report prints them in this order)
-STAGES = ('detect', 'lift', 'flow', 'pose', 'sketch', 'finetune', 'resize')
+STAGES = ('detect', 'lift', 'flow', 'labels', 'pose', 'sketch', 'finetune',
+          'resize')
 
 
 class StageTimer:

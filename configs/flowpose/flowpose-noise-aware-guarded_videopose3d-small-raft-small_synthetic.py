@@ -8,7 +8,7 @@
 #   head is fine-tuned with a distillation term that keeps the background,
 #   and a self-supervised guard rolls back a step that does not help).
 # Settings from docs/en/results (chosen on validation motions, not on these
-# clips). About 2.5 min on 2 CPU cores, most of it in fine-tuning.
+# clips). About 3 min on 2 CPU cores, most of it in fine-tuning.
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/datasets/synthetic_clips.py',
     '../_base_/models/offline_nets.py',
